@@ -1,0 +1,1 @@
+"""HTTP API and the operators' command line: the top layer, imported by nothing."""

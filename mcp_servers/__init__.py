@@ -1,0 +1,1 @@
+"""MCP servers: the only code that talks to Odoo, Qdrant and Chatwoot."""

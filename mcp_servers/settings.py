@@ -1,0 +1,68 @@
+"""The product's single settings class.
+
+It lives in the lowest layer (``mcp_servers``) because every other package may import it
+and imports only flow downwards (api → flows → crews → mcp_servers). Every field is an
+environment variable named ``BALCAO_*`` unless an alias says otherwise; `.env.example`
+and README list them all.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+OdooProtocol = Literal["auto", "jsonrpc", "xmlrpc", "json2"]
+
+
+class Settings(BaseSettings):
+    """Every knob of Balcão. Secrets are ``SecretStr`` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BALCAO_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # --- Odoo (single-tenant shortcut; the tenants file overrides it per tenant) ---
+    odoo_url: str = Field(
+        "http://127.0.0.1:8069", validation_alias=AliasChoices("ODOO_URL", "BALCAO_ODOO_URL")
+    )
+    odoo_db: str = Field("casaobra", validation_alias=AliasChoices("ODOO_DB", "BALCAO_ODOO_DB"))
+    odoo_login: str = Field(
+        "admin", validation_alias=AliasChoices("ODOO_LOGIN", "BALCAO_ODOO_LOGIN")
+    )
+    odoo_secret: SecretStr = Field(
+        SecretStr("admin"),
+        validation_alias=AliasChoices("ODOO_API_KEY", "ODOO_PASSWORD", "BALCAO_ODOO_SECRET"),
+        description="API key (preferred) or password of the Odoo user.",
+    )
+    odoo_protocol: OdooProtocol = "auto"
+    odoo_timeout_s: float = 15.0
+    odoo_read_retries: int = 3
+    odoo_lang: str = "pt_BR"
+    odoo_tz: str = "America/Sao_Paulo"
+
+    # --- tenants (multi-tenant credentials, encrypted at rest) ---
+    tenants_file: Path = Path("var/tenants.json")
+    tenants_key: SecretStr | None = Field(
+        None, description="Fernet key that encrypts secrets in the tenants file."
+    )
+    tenant_cache_ttl_s: float = 1800.0
+    tenant_cache_size: int = 128
+    default_tenant: str = "casaobra"
+
+    # --- embedded sandbox ---
+    sandbox_dir: Path = Path("var/sandbox")
+    sandbox_odoo_host: str = "127.0.0.1"
+    sandbox_odoo_port: int = 8069
+    sandbox_odoo_version: Literal["17", "18", "19"] = "17"
+
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Embedded backends and demo data, so the product runs and is tested offline."""

@@ -1,0 +1,160 @@
+"""Installs a new database: base records (currencies, users, models) and the demo company.
+
+The demo data is Casa & Obra, a building-materials store (``sandbox/data/*.csv``, copied
+from the shared demo set so nothing outside the project is read at run time). Installation
+runs once per database, in one transaction, in file order, so ids and numbers are the same
+on every machine.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from sandbox.odoo.database import Database
+from sandbox.odoo.security import DEMO_USERS, demo_api_key, hash_api_key, hash_password
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+ADMIN_UID = 2
+
+UOMS = {  # code in the catalog -> (pt_BR, en_US)
+    "un": ("Unidade", "Units"), "cx": ("Caixa", "Box"), "saco": ("Saco", "Bag"),
+    "kg": ("kg", "kg"), "lata": ("Lata", "Can"), "galão": ("Galão", "Gallon"),
+    "rolo": ("Rolo", "Roll"), "pct": ("Pacote", "Pack"),
+}
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def install(db: Database) -> None:
+    """Create base and demo records in a new database (the caller holds a transaction)."""
+    brl = db.insert("res.currency", {"name": "BRL", "symbol": "R$", "rounding": 0.01,
+                                     "active": True})
+    db.insert("res.currency", {"name": "USD", "symbol": "$", "rounding": 0.01, "active": True})
+    companies = _rows("companies.csv")
+    for row in companies:  # company partners take ids 1..n, companies keep the csv ids
+        pid = db.insert("res.partner", {"name": row["name"], "is_company": True,
+                                        "company_type": "company", "vat": row["vat"],
+                                        "city": row["city"], "state_code": row["state"],
+                                        "complete_name": row["name"], "active": True,
+                                        "type": "contact", "lang": "pt_BR"})
+        db.insert("res.company", {"name": row["name"], "partner_id": pid, "currency_id": brl,
+                                  "vat": row["vat"], "city": row["city"],
+                                  "state_code": row["state"], "sequence": 10, "active": True},
+                  rid=int(row["company_id"]))
+    for rid, row in db.tables["res.partner"].items():
+        company = next(c for c, crow in db.tables["res.company"].items()
+                       if crow["partner_id"] == rid)
+        row["company_id"] = company
+    db.insert("res.users", {"name": "OdooBot", "login": "__system__", "active": False,
+                            "company_id": 1, "company_ids": [1, 2], "groups": []}, rid=1)
+    for login, name, groups, company, company_ids in DEMO_USERS:
+        partner = db.insert("res.partner", {"name": name, "complete_name": name,
+                                            "email": f"{login}@casaeobra.example.com.br",
+                                            "active": True, "type": "contact",
+                                            "company_type": "person", "lang": "pt_BR"})
+        db.insert("res.users", {
+            "name": name, "login": login, "email": f"{login}@casaeobra.example.com.br",
+            "partner_id": partner, "company_id": company, "company_ids": company_ids,
+            "lang": "pt_BR", "tz": "America/Sao_Paulo", "share": False, "active": True,
+            "groups": groups, "_password": hash_password(login),
+            "_api_key": hash_api_key(demo_api_key(login)),
+        })
+    env = db.env(ADMIN_UID, {"allowed_company_ids": [1, 2], "lang": "en_US",
+                             "tracking_disable": True})
+    for cls in db.registry.values():
+        env["ir.model"].create({"model": cls._name, "name": cls._description,
+                                "modules": cls.__module__.split(".")[-1]})
+    _install_catalog(env)
+    partners = _install_partners(env)
+    _install_invoices(env, partners)
+    db.set_meta("demo_loaded", True)
+
+
+def _install_catalog(env: Any) -> None:
+    uoms = {code: env["uom.uom"].create({"name": {"en_US": en, "pt_BR": pt}})
+            for code, (pt, en) in UOMS.items()}
+    root = env["product.category"].create({"name": "All"})
+    categories: dict[str, int] = {}
+    version = env.db.version
+    for row in _rows("catalog.csv"):
+        if row["category"] not in categories:
+            categories[row["category"]] = env["product.category"].create(
+                {"name": row["category"], "parent_id": root})
+        storable = {"type": "product", "detailed_type": "product"} if version == "17" \
+            else {"type": "consu", "is_storable": True}
+        description = row["description_sale"] or False
+        env["product.product"].create({
+            "name": {"en_US": row["name_en"], "pt_BR": row["name_pt"]},
+            "description_sale": {"en_US": description, "pt_BR": description}
+            if description else False,
+            "default_code": row["default_code"],
+            "barcode": row["barcode"] or False,
+            "list_price": float(row["list_price"]),
+            "categ_id": categories[row["category"]],
+            "uom_id": uoms[row["uom"]],
+            "uom_po_id": uoms[row["uom"]],
+            "qty_available": float(row["qty_available"]),
+            "sale_ok": True,
+            "purchase_ok": True,
+            **storable,
+        })
+
+
+def _install_partners(env: Any) -> dict[str, int]:
+    ids = {}
+    for row in _rows("partners.csv"):
+        customer = row["kind"] == "customer"
+        ids[row["partner_id"]] = env["res.partner"].create({
+            "name": row["name"],
+            "ref": row["partner_id"],
+            "is_company": row["is_company"] == "1",
+            "vat": row["vat"] or False,
+            "phone": row["phone"] or False,
+            "email": row["email"] or False,
+            "city": row["city"] or False,
+            "state_code": row["state"] or False,
+            "company_id": int(row["company_id"]) if row["company_id"] else False,
+            "customer_rank": 1 if customer else 0,
+            "supplier_rank": 0 if customer else 1,
+        })
+    return ids
+
+
+def _install_invoices(env: Any, partners: dict[str, int]) -> None:
+    memo = "ref" if env.db.version == "17" else "memo"
+    paid_state = "posted" if env.db.version == "17" else "paid"
+    for number, row in enumerate(_rows("invoices.csv"), start=1):
+        total = round(float(row["amount_total"]), 2)
+        paid = round(float(row["amount_paid"] or 0), 2)
+        company = int(row["company_id"])
+        move = env["account.move"].create({
+            "ref": row["ref"],
+            "move_type": row["move_type"],
+            "state": "posted",
+            "partner_id": partners[row["partner_id"]],
+            "company_id": company,
+            "invoice_date": row["invoice_date"],
+            "invoice_date_due": row["invoice_date_due"],
+            "amount_total": total,
+            "amount_residual": round(total - paid, 2),
+            "payment_reference": row["ref"],
+        })
+        if paid > 0:
+            inbound = row["move_type"] == "out_invoice"
+            env["account.payment"].create({
+                "name": f"PBNK{company}/{row['last_payment_date'][:4]}/{number:05d}",
+                "amount": paid,
+                "payment_type": "inbound" if inbound else "outbound",
+                "partner_type": "customer" if inbound else "supplier",
+                "partner_id": partners[row["partner_id"]],
+                "date": row["last_payment_date"] or row["invoice_date"],
+                "state": paid_state,
+                memo: env["account.move"]._value(move, "name"),
+                "company_id": company,
+                "reconciled_invoice_ids": [[6, 0, [move]]],
+            })
