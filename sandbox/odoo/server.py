@@ -145,7 +145,9 @@ class EmbeddedOdoo:
                  version: str = "17", db_name: str = "casaobra"):
         self.db = Database(Path(data_dir) / f"{db_name}-odoo{version}.sqlite", db_name, version)
         self.host = host
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (else
+        # Nagle + delayed ACK add ~40 ms to every keep-alive round trip)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port = self._socket.getsockname()[1]
