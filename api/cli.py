@@ -1,0 +1,22 @@
+"""`balcao`: the single command-line entry point for operators.
+
+Each room of the product adds its own sub-application here; this module only wires them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from api.demo_cli import demo
+from api.sandbox_cli import sandbox_app
+from api.tenants_cli import tenants_app
+
+app = typer.Typer(help="Balcão: AI sales and finance desk over Odoo, Chatwoot and Qdrant.",
+                  no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(tenants_app, name="tenants")
+app.command("demo")(demo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
