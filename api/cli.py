@@ -5,17 +5,27 @@ Each room of the product adds its own sub-application here; this module only wir
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
 from api.demo_cli import demo
 from api.sandbox_cli import sandbox_app
 from api.tenants_cli import tenants_app
+from mcp_servers.settings import get_settings
 
 app = typer.Typer(help="Balcão: AI sales and finance desk over Odoo, Chatwoot and Qdrant.",
                   no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tenants_app, name="tenants")
 app.command("demo")(demo)
+
+
+@app.callback()
+def main() -> None:
+    """Configure logging once for every command (level from BALCAO_LOG_LEVEL)."""
+    logging.basicConfig(level=get_settings().log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1 @@
+"""CrewAI crews used by the flows (later issues)."""

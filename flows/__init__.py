@@ -1,0 +1,1 @@
+"""CrewAI Flows: order intake, product search, financial analysis (later issues)."""
