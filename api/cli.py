@@ -26,6 +26,8 @@ def main() -> None:
     """Configure logging once for every command (level from BALCAO_LOG_LEVEL)."""
     logging.basicConfig(level=get_settings().log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # one line per HTTP request is noise for operators; our own loggers say what matters
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":  # pragma: no cover
