@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from cachetools import TTLCache
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from mcp_servers.odoo.connector import OdooConnector
-from mcp_servers.odoo.ttl_cache import TTLCache
 
 if TYPE_CHECKING:
     from mcp_servers.settings import Settings
@@ -386,6 +386,44 @@ def default_connector_factory(tenant: TenantConfig) -> OdooConnector:
     )
 
 
+class _ConnectorCache(TTLCache):
+    """``cachetools.TTLCache`` that hands every connector leaving it to ``on_evict``.
+
+    cachetools drops entries in three places: :meth:`expire` (TTL, also called on every insert
+    and by ``len()``), :meth:`popitem` (size limit, least recently used first) and :meth:`clear`;
+    each is hooked so an evicted connector can be closed. Not thread-safe: the caller locks.
+    """
+
+    def __init__(
+        self,
+        maxsize: int,
+        ttl: float,
+        timer: Callable[[], float],
+        on_evict: Callable[[OdooConnector], None],
+    ):
+        super().__init__(maxsize, ttl, timer=timer)
+        self._on_evict = on_evict
+
+    def expire(self, time: float | None = None) -> list[tuple[str, OdooConnector]]:
+        expired = super().expire(time)
+        for _tenant_id, connector in expired:
+            self._on_evict(connector)
+        return expired
+
+    def popitem(self) -> tuple[str, OdooConnector]:
+        tenant_id, connector = super().popitem()
+        self._on_evict(connector)
+        return tenant_id, connector
+
+    def clear(self) -> None:
+        with self.timer as now:  # one instant, so nothing expires between the two steps
+            self.expire(now)
+            connectors = list(self.values())
+        super().clear()
+        for connector in connectors:
+            self._on_evict(connector)
+
+
 class CredentialManager:
     """Decrypted tenants and their connectors, cached with a TTL and a maximum size.
 
@@ -407,16 +445,19 @@ class CredentialManager:
         clock: Callable[[], float] = time.monotonic,
         close_grace_s: float = 300.0,
     ):
+        if max_size < 1:
+            raise ValueError("maxsize must be >= 1")
+        if ttl_s <= 0:
+            raise ValueError("ttl_s must be > 0")
         self.store = store
         self.fallback = fallback
         self._factory = connector_factory
         self._clock = clock
         self._close_grace_s = close_grace_s
+        # cachetools caches are not thread-safe: every access below holds self._lock.
         self._lock = threading.RLock()
-        self._configs: TTLCache[str, TenantConfig] = TTLCache(max_size, ttl_s, clock=clock)
-        self._connectors: TTLCache[str, OdooConnector] = TTLCache(
-            max_size, ttl_s, clock=clock, on_evict=self._retire
-        )
+        self._configs: TTLCache[str, TenantConfig] = TTLCache(max_size, ttl_s, timer=clock)
+        self._connectors = _ConnectorCache(max_size, ttl_s, clock, self._retire)
         self._retired: list[tuple[float, OdooConnector]] = []
 
     @classmethod
@@ -443,9 +484,10 @@ class CredentialManager:
         )
 
     def __repr__(self) -> str:
-        return f"CredentialManager(store={self.store!r}, cached={len(self._configs)})"
+        with self._lock:
+            return f"CredentialManager(store={self.store!r}, cached={len(self._configs)})"
 
-    def _retire(self, _tenant_id: str, connector: OdooConnector) -> None:
+    def _retire(self, connector: OdooConnector) -> None:
         self._retired.append((self._clock(), connector))
 
     def _reap(self, *, force: bool = False) -> None:
@@ -462,6 +504,7 @@ class CredentialManager:
     def get(self, tenant_id: str) -> TenantConfig:
         """The tenant's config with its decrypted secret (from cache while fresh)."""
         with self._lock:
+            self._configs.expire()  # drop stale decrypted secrets now, not at the next insert
             cached = self._configs.get(tenant_id)
             if cached is not None:
                 return cached
@@ -475,18 +518,19 @@ class CredentialManager:
                 tenant = self.fallback
             else:
                 tenant = self.store.get(tenant_id)
-            self._configs.set(tenant_id, tenant)
+            self._configs[tenant_id] = tenant
             return tenant
 
     def connector(self, tenant_id: str) -> OdooConnector:
         """The tenant's OdooConnector, created once per TTL period and shared by callers."""
         with self._lock:
+            self._connectors.expire()  # retire expired connectors (their grace starts now)
             self._reap()
             cached = self._connectors.get(tenant_id)
             if cached is not None:
                 return cached
             connector = self._factory(self.get(tenant_id))
-            self._connectors.set(tenant_id, connector)
+            self._connectors[tenant_id] = connector
             return connector
 
     def reload(self) -> None:

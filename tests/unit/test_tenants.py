@@ -13,7 +13,6 @@ from pydantic import ValidationError as PydanticValidationError
 
 from mcp_servers.odoo import CredentialManager, TenantConfig, TenantError, TenantStore
 from mcp_servers.odoo.tenants import tenant_from_settings
-from mcp_servers.odoo.ttl_cache import TTLCache
 from mcp_servers.settings import Settings
 
 VENDAS_KEY = "171dd109876ea19ba00e68de5edfa2e5b3ef5443"
@@ -195,24 +194,6 @@ def test_tenant_validation(bad):
         TenantConfig(**fields)
 
 
-# --- TTL cache ------------------------------------------------------------------------------
-
-
-def test_ttl_cache_expiry_and_lru_eviction():
-    clock = Clock()
-    evicted: list[str] = []
-    cache: TTLCache[str, int] = TTLCache(2, 10, clock=clock,
-                                         on_evict=lambda k, _v: evicted.append(k))
-    cache.set("a", 1)
-    cache.set("b", 2)
-    assert cache.get("a") == 1  # a is now most recent
-    cache.set("c", 3)  # evicts b (least recently used)
-    assert evicted == ["b"] and "b" not in cache and len(cache) == 2
-    clock.now += 10
-    assert cache.get("a") is None and evicted == ["b", "a"]
-    assert len(cache) == 0
-
-
 # --- credential manager ---------------------------------------------------------------------
 
 
@@ -267,6 +248,69 @@ def test_connector_cache_max_size_eviction(store):
     creds.connector("c")  # evicts b's connector (least recently used)
     assert creds.connector("a") is conn_a
     assert creds.connector("b") is not conn_b
+
+
+def test_expired_connector_replaced_and_closed_after_grace(store):
+    clock = Clock()
+    store.add(tenant("a"))
+    creds = manager(store, clock, ttl_s=60, close_grace_s=30)
+    old = creds.connector("a")
+    clock.now += 59
+    assert creds.connector("a") is old  # still within the TTL
+    clock.now += 1  # TTL reached
+    new = creds.connector("a")
+    assert new is not old and old.closed is False  # retired, not cut mid-call
+    clock.now += 29
+    assert creds.connector("a") is new and old.closed is False
+    clock.now += 1  # grace over
+    assert creds.connector("a") is new
+    assert old.closed is True and new.closed is False
+
+
+def test_connector_lru_eviction_order_and_grace(store):
+    clock = Clock()
+    for name in ("a", "b", "c"):
+        store.add(tenant(name))
+    creds = manager(store, clock, max_size=2, close_grace_s=30)
+    conn_a, conn_b = creds.connector("a"), creds.connector("b")
+    creds.connector("a")  # a is now the most recently used
+    conn_c = creds.connector("c")  # evicts b, not a
+    clock.now += 30
+    creds.connector("c")
+    assert conn_b.closed is True
+    assert conn_a.closed is False and conn_c.closed is False
+    assert creds.connector("a") is conn_a and creds.connector("c") is conn_c
+
+
+def test_reload_retires_connectors_and_close_closes_all(store):
+    clock = Clock()
+    store.add(tenant("a"))
+    store.add(tenant("b"))
+    creds = manager(store, clock, close_grace_s=30)
+    old_a = creds.connector("a")
+    creds.reload()
+    assert old_a.closed is False  # retired with a grace period, not closed at once
+    new_a, conn_b = creds.connector("a"), creds.connector("b")
+    assert new_a is not old_a
+    creds.close()
+    assert old_a.closed and new_a.closed and conn_b.closed
+
+
+def test_repr_counts_only_fresh_configs(store):
+    clock = Clock()
+    store.add(tenant())
+    creds = manager(store, clock, ttl_s=60)
+    creds.get("casaobra")
+    assert "cached=1" in repr(creds)
+    clock.now += 60
+    assert "cached=0" in repr(creds)
+
+
+@pytest.mark.parametrize(("kw", "message"), [({"max_size": 0}, "maxsize must be >= 1"),
+                                             ({"ttl_s": 0}, "ttl_s must be > 0")])
+def test_manager_rejects_invalid_cache_limits(store, kw, message):
+    with pytest.raises(ValueError, match=message):
+        manager(store, Clock(), **kw)
 
 
 def test_evicted_connectors_closed_after_grace(store):
