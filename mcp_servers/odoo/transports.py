@@ -12,6 +12,7 @@ used: it opens a new connection per call and has no real timeout control.
 
 from __future__ import annotations
 
+import abc
 import itertools
 import json
 import threading
@@ -150,7 +151,37 @@ class _HttpTransport:
         )
 
 
-class JsonRpcTransport(_HttpTransport):
+class _ServiceTransport(_HttpTransport, abc.ABC):
+    """The ``common``/``object`` services shared by JSON-RPC and XML-RPC; ``_call`` differs."""
+
+    @abc.abstractmethod
+    def _call(self, service: str, method: str, params: Sequence[Any], secret: str | None
+              ) -> Any:
+        """Send ``service.method(*params)``; ``secret`` is redacted from any error."""
+
+    def call_common(self, method: str, args: Sequence[Any]) -> Any:
+        """``common.<method>``; the password of ``authenticate`` is redacted from errors."""
+        secret = args[2] if method in ("authenticate", "login") and len(args) > 2 else None
+        return self._call("common", method, args, secret if isinstance(secret, str) else None)
+
+    def execute_kw(
+        self,
+        db: str,
+        uid: int,
+        secret: str,
+        model: str,
+        method: str,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        """``object.execute_kw(db, uid, secret, model, method, args, kwargs)``."""
+        return self._call(
+            "object", "execute_kw", [db, uid, secret, model, method, list(args), dict(kwargs)],
+            secret,
+        )
+
+
+class JsonRpcTransport(_ServiceTransport):
     """``POST /jsonrpc`` (reference §1.1). Errors come back as HTTP 200 + ``error``."""
 
     name = "jsonrpc"
@@ -190,26 +221,6 @@ class JsonRpcTransport(_HttpTransport):
         # A method returning None yields no "result" key at all (reference §1.1).
         return body.get("result")
 
-    def call_common(self, method: str, args: Sequence[Any]) -> Any:
-        """``common.<method>``; the password of ``authenticate`` is redacted from errors."""
-        secret = args[2] if method in ("authenticate", "login") and len(args) > 2 else None
-        return self._call("common", method, args, secret if isinstance(secret, str) else None)
-
-    def execute_kw(
-        self,
-        db: str,
-        uid: int,
-        secret: str,
-        model: str,
-        method: str,
-        args: Sequence[Any],
-        kwargs: Mapping[str, Any],
-    ) -> Any:
-        """``object.execute_kw(db, uid, secret, model, method, args, kwargs)``."""
-        return self._call(
-            "object", "execute_kw", [db, uid, secret, model, method, list(args), dict(kwargs)],
-            secret,
-        )
 
 
 def none_to_false(value: Any) -> Any:
@@ -223,7 +234,7 @@ def none_to_false(value: Any) -> Any:
     return value
 
 
-class XmlRpcTransport(_HttpTransport):
+class XmlRpcTransport(_ServiceTransport):
     """``POST /xmlrpc/2/common`` and ``/xmlrpc/2/object`` (reference §1.2).
 
     Bodies are built with ``xmlrpc.client.dumps``/``loads`` and sent through httpx.
@@ -256,26 +267,6 @@ class XmlRpcTransport(_HttpTransport):
             ) from None
         return result[0] if result else None
 
-    def call_common(self, method: str, args: Sequence[Any]) -> Any:
-        """``common.<method>``; the password of ``authenticate`` is redacted from errors."""
-        secret = args[2] if method in ("authenticate", "login") and len(args) > 2 else None
-        return self._call("common", method, args, secret if isinstance(secret, str) else None)
-
-    def execute_kw(
-        self,
-        db: str,
-        uid: int,
-        secret: str,
-        model: str,
-        method: str,
-        args: Sequence[Any],
-        kwargs: Mapping[str, Any],
-    ) -> Any:
-        """``object.execute_kw`` with all ``None`` turned into ``False``."""
-        return self._call(
-            "object", "execute_kw", (db, uid, secret, model, method, list(args), dict(kwargs)),
-            secret,
-        )
 
 
 class Json2Transport(_HttpTransport):
