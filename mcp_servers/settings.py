@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     odoo_lang: str = "pt_BR"
     odoo_tz: str = "America/Sao_Paulo"
 
+    odoo_write_tools: str = Field(
+        "",
+        description="Comma-separated Odoo MCP write tools enabled for the settings tenant "
+        "(create_quotation, confirm_order, create_partner, execute_write); empty = read-only.",
+    )
+
+    # --- MCP servers ---
+    mcp_role: Literal["viewer", "operator", "admin"] = Field(
+        "viewer", description="Role of callers without a token (stdio, in-memory)."
+    )
+    mcp_write_token_ttl_s: float = 600.0
+
     # --- tenants (multi-tenant credentials, encrypted at rest) ---
     tenants_file: Path = Path("var/tenants.json")
     tenants_key: SecretStr | None = Field(
@@ -60,6 +72,10 @@ class Settings(BaseSettings):
     sandbox_odoo_version: Literal["17", "18", "19"] = "17"
 
     log_level: str = "INFO"
+
+    @property
+    def odoo_write_tool_list(self) -> list[str]:
+        return [t.strip() for t in self.odoo_write_tools.split(",") if t.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -93,6 +93,10 @@ class TenantInfo(BaseModel):
     rate_limit_per_minute: int = Field(60, ge=1, le=100_000)
     allowed_company_ids: list[int] = Field(default_factory=list)
     protocol: Literal["auto", "jsonrpc", "xmlrpc", "json2"] = "auto"
+    write_tools: list[str] = Field(
+        default_factory=list,
+        description="Odoo MCP write tools enabled for this tenant (all off unless listed).",
+    )
 
     @field_validator("tenant_id")
     @classmethod
@@ -371,6 +375,7 @@ def tenant_from_settings(settings: Settings) -> TenantConfig:
         display_name=settings.odoo_db,
         environment="sandbox" if host in ("127.0.0.1", "localhost", "::1") else "production",
         protocol=settings.odoo_protocol,
+        write_tools=settings.odoo_write_tool_list,
     )
 
 
@@ -520,6 +525,12 @@ class CredentialManager:
                 tenant = self.store.get(tenant_id)
             self._configs[tenant_id] = tenant
             return tenant
+
+    def tenants(self) -> list[TenantInfo]:
+        """Every tenant that can be served, without secrets (file, or the settings fallback)."""
+        if self.fallback is not None and not self.store.exists():
+            return [self.fallback.info()]
+        return self.store.list()
 
     def connector(self, tenant_id: str) -> OdooConnector:
         """The tenant's OdooConnector, created once per TTL period and shared by callers."""

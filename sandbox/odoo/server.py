@@ -9,20 +9,18 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import traceback
 import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.loopback import LoopbackServer
 from sandbox.odoo.database import Database
 from sandbox.odoo.exceptions import AccessDenied, AccessError, UserError, qualified_name
 from sandbox.odoo.service import HttpError, OdooService
@@ -138,50 +136,18 @@ def create_app(db: Database) -> Starlette:
     return app
 
 
-class EmbeddedOdoo:
+class EmbeddedOdoo(LoopbackServer):
     """Runs the embedded Odoo on a loopback port, in-process (tests) or as a command."""
 
     def __init__(self, data_dir: Path | str, *, host: str = "127.0.0.1", port: int = 0,
                  version: str = "17", db_name: str = "casaobra"):
         self.db = Database(Path(data_dir) / f"{db_name}-odoo{version}.sqlite", db_name, version)
-        self.host = host
-        # proto=IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (else
-        # Nagle + delayed ACK add ~40 ms to every keep-alive round trip)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(create_app(self.db), log_level="warning", access_log=False,
-                                lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def serve_forever(self) -> None:
-        self._server.run(sockets=[self._socket])
-
-    def start(self) -> EmbeddedOdoo:
-        self._thread = threading.Thread(target=self.serve_forever, name="embedded-odoo",
-                                        daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("embedded Odoo failed to start")
-            threading.Event().wait(0.01)
-        return self
+        super().__init__(create_app(self.db), host=host, port=port, lifespan="off")
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread:
-            self._thread.join(timeout=10)
-        self._socket.close()
+        super().stop()
         self.db.close()
 
     def __enter__(self) -> EmbeddedOdoo:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.start()
+        return self

@@ -1,0 +1,48 @@
+"""`balcao mcp serve`: run an MCP server over stdio, streamable HTTP or SSE.
+
+HTTP and SSE bind to loopback unless ``--host`` says otherwise. Callers without a token
+get the role of ``BALCAO_MCP_ROLE`` (viewer by default: read-only).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+
+from mcp_servers.odoo.app import build_odoo_server
+from mcp_servers.odoo.server import OdooTools
+from mcp_servers.odoo.tenants import CredentialManager
+from mcp_servers.settings import get_settings
+
+mcp_app = typer.Typer(help="MCP servers (Odoo; catalog, Chatwoot and gateway to come).",
+                      no_args_is_help=True)
+
+
+class Server(StrEnum):
+    odoo = "odoo"
+
+
+class Transport(StrEnum):
+    stdio = "stdio"
+    http = "http"
+    sse = "sse"
+
+
+@mcp_app.command("serve")
+def serve(
+    server: Server = typer.Option(Server.odoo, help="Which MCP server."),
+    transport: Transport = typer.Option(Transport.stdio, help="stdio, http or sse."),
+    host: str = typer.Option("127.0.0.1", help="HTTP/SSE bind address (loopback default)."),
+    port: int = typer.Option(8765, help="HTTP/SSE port."),
+    include: list[str] = typer.Option([], help="Only these tools (repeat)."),
+    exclude: list[str] = typer.Option([], help="Hide these tools (repeat)."),
+) -> None:
+    """Serve an MCP server; stdio is for Claude Desktop and MCP Inspector."""
+    settings = get_settings()
+    tools = OdooTools(CredentialManager.from_settings(settings), settings)
+    mcp = build_odoo_server(tools, include=include or None, exclude=exclude)
+    if transport is Transport.stdio:
+        mcp.run(transport="stdio", show_banner=False)
+    else:
+        mcp.run(transport=transport.value, host=host, port=port, show_banner=False)
