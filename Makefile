@@ -51,7 +51,8 @@ lock: setup
 	  -o requirements.lock pyproject.toml
 
 bench: setup
-	$(BIN)/python bench/odoo_roundtrip.py
+	$(BIN)/python -m bench.odoo_roundtrip
+	$(BIN)/python -m bench.mcp_overhead
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

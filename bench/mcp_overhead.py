@@ -1,0 +1,101 @@
+"""What MCP costs on top of a direct call: Odoo ``search_records`` three ways, one run.
+
+- direct: ``OdooTools.search_records`` called in Python,
+- in-memory: the same tool through a fastmcp in-memory Client,
+- HTTP: through streamable HTTP on loopback.
+
+The embedded Odoo runs in its own process (``balcao sandbox odoo``) so the figures show the
+MCP layers, not GIL contention with the backend. Run: ``.venv/bin/python -m bench.mcp_overhead``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastmcp import Client
+
+from bench.odoo_roundtrip import free_port, wait_ready
+from mcp_servers.odoo.app import build_odoo_server
+from mcp_servers.odoo.server import OdooTools
+from mcp_servers.odoo.tenants import CredentialManager
+from mcp_servers.settings import Settings
+from sandbox.loopback import LoopbackServer
+from sandbox.odoo.security import demo_api_key
+
+ARGS = {"model": "product.product", "domain": [["sale_ok", "=", True]],
+        "fields": ["default_code", "name", "lst_price", "qty_available"], "limit": 20}
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[94]
+
+
+async def timed(fn: Callable[[], Awaitable[object]], n: int) -> tuple[float, float]:
+    for _ in range(10):
+        await fn()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return summary(samples)
+
+
+async def run(url: str, n: int, data_dir: str) -> None:
+    settings = Settings(_env_file=None, odoo_url=url, odoo_secret=demo_api_key("admin"),
+                        tenants_file=Path(data_dir) / "none.json")
+    tools = OdooTools(CredentialManager.from_settings(settings), settings)
+    server = build_odoo_server(tools)
+
+    async def direct() -> object:
+        return await asyncio.to_thread(tools.search_records, ARGS["model"], ARGS["domain"],
+                                       ARGS["fields"], ARGS["limit"], 0, "", "", 0)
+
+    rows = [("direct Python call", await timed(direct, n))]
+    async with Client(server) as client:
+        rows.append(("in-memory MCP client",
+                     await timed(lambda: client.call_tool("search_records", ARGS), n)))
+    with LoopbackServer(server.http_app()) as http:
+        async with Client(f"{http.url}/mcp") as client:
+            rows.append(("streamable HTTP (loopback)",
+                         await timed(lambda: client.call_tool("search_records", ARGS), n)))
+    print(f"odoo search_records (20 products), {n} calls each; embedded Odoo in its own process")
+    print(f"{'path':<30}{'p50 ms':>9}{'p95 ms':>9}")
+    for name, (p50, p95) in rows:
+        print(f"{name:<30}{p50:>9.2f}{p95:>9.2f}")
+    print("cache-hit speed-up: not measured yet (the gateway's Redis cache is not built)")
+    print("note: most of the in-memory overhead is the MCP client validating each result")
+    print("against the tool's output schema (jsonschema), measured with cProfile")
+
+
+def main() -> None:
+    # the MCP library logs a client's normal disconnect from the SSE stream as an error
+    logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200)
+    args = parser.parse_args()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        odoo = subprocess.Popen([str(Path(sys.executable).with_name("balcao")), "sandbox",
+                                 "odoo", "--port", str(port), "--data-dir", data_dir],
+                                stderr=subprocess.DEVNULL)
+        try:
+            wait_ready(f"http://127.0.0.1:{port}")
+            asyncio.run(run(f"http://127.0.0.1:{port}", args.n, data_dir))
+        finally:
+            odoo.terminate()
+            odoo.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
