@@ -10,7 +10,7 @@ import logging
 import typer
 
 from api.demo_cli import demo
-from api.mcp_cli import mcp_app
+from api.mcp_cli import mcp_app, token
 from api.sandbox_cli import sandbox_app
 from api.tenants_cli import tenants_app
 from mcp_servers.settings import get_settings
@@ -21,6 +21,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(mcp_app, name="mcp")
 app.command("demo")(demo)
+app.command("token")(token)
 
 
 @app.callback()

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 import typer
 
+from mcp_servers.gateway.assemble import gateway_from_settings, http_middleware
+from mcp_servers.gateway.tokens import ROLES, mint_token
 from mcp_servers.odoo.app import build_odoo_server
 from mcp_servers.odoo.server import OdooTools
 from mcp_servers.odoo.tenants import CredentialManager
@@ -21,6 +23,7 @@ mcp_app = typer.Typer(help="MCP servers (Odoo; catalog, Chatwoot and gateway to 
 
 class Server(StrEnum):
     odoo = "odoo"
+    gateway = "gateway"
 
 
 class Transport(StrEnum):
@@ -40,9 +43,29 @@ def serve(
 ) -> None:
     """Serve an MCP server; stdio is for Claude Desktop and MCP Inspector."""
     settings = get_settings()
-    tools = OdooTools(CredentialManager.from_settings(settings), settings)
-    mcp = build_odoo_server(tools, include=include or None, exclude=exclude)
+    if server is Server.gateway:
+        mcp = gateway_from_settings(settings, http=transport is not Transport.stdio)
+    else:
+        tools = OdooTools(CredentialManager.from_settings(settings), settings)
+        mcp = build_odoo_server(tools, include=include or None, exclude=exclude)
     if transport is Transport.stdio:
         mcp.run(transport="stdio", show_banner=False)
     else:
-        mcp.run(transport=transport.value, host=host, port=port, show_banner=False)
+        middleware = http_middleware(settings) if server is Server.gateway else None
+        mcp.run(transport=transport.value, host=host, port=port, show_banner=False,
+                middleware=middleware)
+
+
+def token(
+    role: str = typer.Option("viewer", help=f"One of {', '.join(ROLES)}."),
+    tenant: str = typer.Option("", help="tenant_id claim (default BALCAO_DEFAULT_TENANT)."),
+    subject: str = typer.Option("dev", help="sub claim."),
+    ttl: int = typer.Option(3600, help="Seconds until the token expires."),
+) -> None:
+    """Mint a development bearer token for the HTTP gateway (HS256, BALCAO_JWT_SECRET)."""
+    settings = get_settings()
+    try:
+        typer.echo(mint_token(settings, subject=subject, role=role,
+                              tenant=tenant or settings.default_tenant, ttl_s=ttl))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from api.chatwoot_sandbox_cli import chatwoot
 from mcp_servers.settings import get_settings
 
 sandbox_app = typer.Typer(help="Embedded backends for offline use (demo, tests).",
@@ -35,3 +36,6 @@ def odoo(
                   f"[cyan]{server.db.name}[/] at [green]{server.url}[/] "
                   f"(data: {server.db.path}); Ctrl-C stops it")
     server.serve_forever()
+
+
+sandbox_app.command("chatwoot")(chatwoot)

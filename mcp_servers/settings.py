@@ -55,6 +55,17 @@ class Settings(BaseSettings):
         "viewer", description="Role of callers without a token (stdio, in-memory)."
     )
     mcp_write_token_ttl_s: float = 600.0
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS256 secret for gateway bearer tokens (or use jwt_jwks_url)."
+    )
+    jwt_jwks_url: str = Field("", description="JWKS URL for RS256/ES256 gateway tokens.")
+    jwt_issuer: str = "balcao"
+    jwt_audience: str = "balcao-mcp"
+    auth_lockout_failures: int = 3
+    auth_lockout_s: int = 900
+
+    # --- Redis (conversation state, MCP sessions, cache, locks) ---
+    redis_url: str = "redis://127.0.0.1:6379/0"
 
     # --- tenants (multi-tenant credentials, encrypted at rest) ---
     tenants_file: Path = Path("var/tenants.json")

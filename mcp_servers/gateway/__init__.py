@@ -1,0 +1,1 @@
+"""One MCP endpoint for every backend: mounts, auth, roles, domain scoping."""

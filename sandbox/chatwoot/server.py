@@ -1,0 +1,110 @@
+"""Runs the embedded Chatwoot on a loopback port, in-process (tests) or as a command."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from sandbox.chatwoot.app import create_app
+from sandbox.chatwoot.seed import ACCOUNT_ID, AGENT_BOT_ID, AGENT_ID
+from sandbox.chatwoot.store import ChatwootStore
+from sandbox.chatwoot.webhooks import WebhookSender
+
+# A demo installation's credentials, public on purpose (like the embedded Odoo's API keys).
+DEMO_USER_TOKEN = "cw-sandbox-user-token-carla-12"
+DEMO_BOT_TOKEN = "cw-sandbox-agent-bot-token-2"
+DEMO_WEBHOOK_SECRET = "cw-sandbox-webhook-secret"
+STATE_FILE = "chatwoot-sandbox.json"
+
+
+class EmbeddedChatwoot:
+    """The embedded Chatwoot: the fixture scenario, served over HTTP on ``url``.
+
+    ``user_token`` acts as Carla Mendes (user 12, ``user_role`` "agent" or
+    "administrator"), ``bot_token`` as agent bot 2; the account is 3. With ``data_dir`` the
+    state is kept in ``DIR/chatwoot-sandbox.json`` across restarts, else in memory.
+    ``webhook_url`` receives signed ``message_created``/``message_updated`` events.
+    ``rate_limit`` requests per ``rate_limit_period`` seconds, then 429 ``Retry later``;
+    ``message_flood_limit`` messages per conversation per minute, then 422.
+    """
+
+    def __init__(self, data_dir: Path | str | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, user_token: str = DEMO_USER_TOKEN,
+                 bot_token: str = DEMO_BOT_TOKEN, user_role: str = "agent",
+                 webhook_url: str | None = None,
+                 webhook_secret: str | None = DEMO_WEBHOOK_SECRET,
+                 webhook_timeout: float = 5.0, rate_limit: int | None = None,
+                 rate_limit_period: float = 60.0, message_flood_limit: int = 200):
+        if user_role not in ("agent", "administrator"):
+            raise ValueError("user_role is 'agent' or 'administrator'")
+        path = Path(data_dir) / STATE_FILE if data_dir is not None else None
+        self.store = ChatwootStore(path, message_flood_limit=message_flood_limit)
+        self.store.set_token(user_token, user_id=AGENT_ID)
+        self.store.set_token(bot_token, agent_bot_id=AGENT_BOT_ID)
+        self.user_role = user_role
+        self.store.users[AGENT_ID].role = user_role
+        self.user_token, self.bot_token = user_token, bot_token
+        self.account_id = ACCOUNT_ID
+        self.webhooks: WebhookSender | None = None
+        self.set_webhook(webhook_url, webhook_secret, timeout=webhook_timeout)
+        self.host = host
+        # proto=IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (else
+        # Nagle + delayed ACK add ~40 ms to every keep-alive round trip)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.port = self._socket.getsockname()[1]
+        app = create_app(self.store, rate_limit=rate_limit,
+                         rate_limit_period=rate_limit_period)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def set_webhook(self, url: str | None, secret: str | None = DEMO_WEBHOOK_SECRET, *,
+                    timeout: float = 5.0) -> None:
+        """Send events to ``url`` from now on (``None``: stop sending)."""
+        old, self.webhooks = self.webhooks, (
+            WebhookSender(url, secret, timeout=timeout) if url else None)
+        self.store.webhooks = self.webhooks
+        if old is not None:
+            old.close()
+
+    def reset(self) -> None:
+        """Back to the demo scenario (like ``moto``'s reset): state only, same tokens."""
+        self.store.reset()
+        self.store.users[AGENT_ID].role = self.user_role
+
+    def serve_forever(self) -> None:
+        self._server.run(sockets=[self._socket])
+
+    def start(self) -> EmbeddedChatwoot:
+        self._thread = threading.Thread(target=self.serve_forever, name="embedded-chatwoot",
+                                        daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("embedded Chatwoot failed to start")
+            threading.Event().wait(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread:
+            self._thread.join(timeout=10)
+        self._socket.close()
+        if self.webhooks is not None:
+            self.webhooks.close()
+        self.store.save()
+
+    def __enter__(self) -> EmbeddedChatwoot:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
