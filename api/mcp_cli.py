@@ -10,7 +10,7 @@ from enum import StrEnum
 
 import typer
 
-from mcp_servers.gateway.assemble import gateway_from_settings, http_middleware
+from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.gateway.tokens import ROLES, mint_token
 from mcp_servers.odoo.app import build_odoo_server
 from mcp_servers.odoo.server import OdooTools
@@ -43,15 +43,17 @@ def serve(
 ) -> None:
     """Serve an MCP server; stdio is for Claude Desktop and MCP Inspector."""
     settings = get_settings()
+    middleware = None
     if server is Server.gateway:
-        mcp = gateway_from_settings(settings, http=transport is not Transport.stdio)
+        gateway = Gateway(settings, http=transport is not Transport.stdio)
+        mcp = gateway.mcp
+        middleware = gateway.http_middleware() if transport is not Transport.stdio else None
     else:
         tools = OdooTools(CredentialManager.from_settings(settings), settings)
         mcp = build_odoo_server(tools, include=include or None, exclude=exclude)
     if transport is Transport.stdio:
         mcp.run(transport="stdio", show_banner=False)
     else:
-        middleware = http_middleware(settings) if server is Server.gateway else None
         mcp.run(transport=transport.value, host=host, port=port, show_banner=False,
                 middleware=middleware)
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         "(create_quotation, confirm_order, create_partner, execute_write); empty = read-only.",
     )
 
+    odoo_rate_limit_per_minute: int = Field(
+        600, ge=1, description="Gateway calls per minute for the settings tenant."
+    )
+
     # --- MCP servers ---
     mcp_role: Literal["viewer", "operator", "admin"] = Field(
         "viewer", description="Role of callers without a token (stdio, in-memory)."
@@ -63,6 +67,10 @@ class Settings(BaseSettings):
     jwt_audience: str = "balcao-mcp"
     auth_lockout_failures: int = 3
     auth_lockout_s: int = 900
+
+    audit_dir: Path = Path("var/audit")
+    audit_retention_days: int = 90
+    cache_ttl_s: int = 300
 
     # --- Redis (conversation state, MCP sessions, cache, locks) ---
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -81,6 +89,18 @@ class Settings(BaseSettings):
     sandbox_odoo_host: str = "127.0.0.1"
     sandbox_odoo_port: int = 8069
     sandbox_odoo_version: Literal["17", "18", "19"] = "17"
+
+    # --- Chatwoot ---
+    chatwoot_url: str = Field("http://127.0.0.1:3000",
+                              description="Base URL of Chatwoot (no /api suffix).")
+    chatwoot_token: SecretStr = Field(
+        SecretStr("cw-sandbox-user-token-carla-12"),
+        description="Chatwoot user access token (api_access_token); default: the embedded "
+        "Chatwoot's demo agent token.")
+    chatwoot_account_id: int = 3
+    chatwoot_timeout_s: float = 5.0
+    chatwoot_inbox_ids: str = Field(
+        "", description="Comma-separated inbox ids the Chatwoot tools may touch; empty = all.")
 
     log_level: str = "INFO"
 

@@ -1,18 +1,26 @@
-"""Builds the gateway from settings: which servers, which auth, which session store."""
+"""Builds the gateway from settings: servers, auth, session store and governance."""
 
 from __future__ import annotations
 
+import asyncio
+
+import redis.asyncio as aioredis
 from fastmcp import FastMCP
 from fastmcp.server.auth.providers.jwt import JWTVerifier
 from key_value.aio.stores.redis import RedisStore
 from starlette.middleware import Middleware
 
 from mcp_servers.odoo.app import build_odoo_server
+from mcp_servers.odoo.errors import OdooError
 from mcp_servers.odoo.server import OdooTools
-from mcp_servers.odoo.tenants import CredentialManager
+from mcp_servers.odoo.tenants import CredentialManager, TenantError
 from mcp_servers.settings import Settings
 
+from .audit import AuditMiddleware
+from .cache import ReadCacheMiddleware
+from .limits import TenantRateLimit
 from .lockout import AuthLockout
+from .metrics import GatewayMetrics
 from .server import build_gateway
 
 
@@ -28,20 +36,54 @@ def jwt_verifier(settings: Settings) -> JWTVerifier:
                        issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-def gateway_from_settings(settings: Settings, *, http: bool) -> FastMCP:
-    """The gateway over the Odoo server; HTTP adds JWT auth and Redis-held sessions."""
-    tools = OdooTools(CredentialManager.from_settings(settings), settings,
-                      default_role=settings.mcp_role)
-    servers = {"odoo": (build_odoo_server(tools), "Odoo ERP: partners, products, "
-                        "quotations, sale orders, receivables and payables")}
-    if not http:
-        return build_gateway(servers, default_role=settings.mcp_role)
-    return build_gateway(servers, default_role="viewer", auth=jwt_verifier(settings),
-                         session_store=RedisStore(url=settings.redis_url))
+class Gateway:
+    """The gateway's parts, so the HTTP app and tests can reach metrics and credentials."""
 
+    def __init__(self, settings: Settings, *, http: bool,
+                 credentials: CredentialManager | None = None,
+                 extra: dict[str, tuple[FastMCP, str]] | None = None):
+        self.settings = settings
+        self.metrics = GatewayMetrics()
+        self.credentials = credentials or CredentialManager.from_settings(settings)
+        tools = OdooTools(self.credentials, settings, default_role=settings.mcp_role)
+        servers = {"odoo": (build_odoo_server(tools), "Odoo ERP: partners, products, "
+                            "quotations, sale orders, receivables and payables"),
+                   **(extra or {})}
+        audit = AuditMiddleware(settings.audit_dir, settings.audit_retention_days,
+                                self.metrics, settings.default_tenant)
+        if not http:
+            self.mcp = build_gateway(servers, default_role=settings.mcp_role, audit=audit,
+                                     metrics=self.metrics)
+            return
+        inner = [TenantRateLimit(settings.redis_url, self.credentials, self.metrics,
+                                 settings.default_tenant),
+                 ReadCacheMiddleware(settings.redis_url, settings.cache_ttl_s, self.metrics,
+                                     settings.default_tenant)]
+        self.mcp = build_gateway(servers, default_role="viewer", auth=jwt_verifier(settings),
+                                 session_store=RedisStore(url=settings.redis_url),
+                                 audit=audit, inner=inner, metrics=self.metrics,
+                                 ready=self.ready)
 
-def http_middleware(settings: Settings) -> list[Middleware]:
-    """ASGI middleware of the gateway's HTTP app (failed-auth lockout)."""
-    return [Middleware(AuthLockout, redis_url=settings.redis_url,
-                       failures=settings.auth_lockout_failures,
-                       window_s=settings.auth_lockout_s)]
+    async def ready(self) -> dict[str, str]:
+        """Redis and the default tenant's Odoo answer (Qdrant joins with the catalog)."""
+        checks: dict[str, str] = {}
+        try:
+            await aioredis.Redis.from_url(self.settings.redis_url).ping()
+            checks["redis"] = "ok"
+        except OSError as exc:
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
+        except aioredis.RedisError as exc:
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
+        try:
+            connector = self.credentials.connector(self.settings.default_tenant)
+            await asyncio.to_thread(connector.version)
+            checks["odoo"] = "ok"
+        except (OdooError, TenantError) as exc:
+            checks["odoo"] = f"unreachable: {type(exc).__name__}"
+        return checks
+
+    def http_middleware(self) -> list[Middleware]:
+        """ASGI middleware of the HTTP app (failed-auth lockout, counted in metrics)."""
+        return [Middleware(AuthLockout, redis_url=self.settings.redis_url,
+                           failures=self.settings.auth_lockout_failures,
+                           window_s=self.settings.auth_lockout_s, metrics=self.metrics)]

@@ -13,12 +13,16 @@ from typing import Any
 import redis.asyncio as aioredis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcp_servers.gateway.metrics import GatewayMetrics
+
 
 class AuthLockout:
     """ASGI middleware for the gateway's HTTP app."""
 
-    def __init__(self, app: ASGIApp, redis_url: str, failures: int = 3, window_s: int = 900):
+    def __init__(self, app: ASGIApp, redis_url: str, failures: int = 3, window_s: int = 900,
+                 metrics: GatewayMetrics | None = None):
         self.app = app
+        self.metrics = metrics
         self.redis = aioredis.Redis.from_url(redis_url)
         self.failures = failures
         self.window_s = window_s
@@ -42,6 +46,8 @@ class AuthLockout:
 
         await self.app(scope, receive, capture)
         if status.get("code") == 401:
+            if self.metrics is not None:
+                self.metrics.auth_failures.inc()
             count = await self.redis.incr(key)
             if count == 1:
                 await self.redis.expire(key, self.window_s)

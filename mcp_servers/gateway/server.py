@@ -8,18 +8,22 @@ The session's choice lives in the session state store (Redis when deployed).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
 from fastmcp.server.auth import AuthProvider
 from fastmcp.server.dependencies import get_access_token
+from fastmcp.server.middleware import Middleware
 from key_value.aio.protocols import AsyncKeyValue
 from mcp.types import ToolAnnotations
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
+from mcp_servers.gateway.metrics import GatewayMetrics
 from mcp_servers.gateway.rbac import RoleMiddleware
 from mcp_servers.gateway.tokens import role_of
 
@@ -46,15 +50,26 @@ class SessionStatus(BaseModel):
 
 def build_gateway(servers: dict[str, tuple[FastMCP, str]], *, default_role: str = "viewer",
                   auth: AuthProvider | None = None,
-                  session_store: AsyncKeyValue | None = None) -> FastMCP:
-    """Mount ``servers`` ({namespace: (server, description)}) behind roles and scoping."""
+                  session_store: AsyncKeyValue | None = None,
+                  audit: Middleware | None = None, inner: Sequence[Middleware] = (),
+                  metrics: GatewayMetrics | None = None,
+                  ready: Callable[[], Awaitable[dict[str, str]]] | None = None) -> FastMCP:
+    """Mount ``servers`` ({namespace: (server, description)}) behind roles and scoping.
+
+    Middleware order, outermost first: ``audit`` (sees refusals too), roles and tenant
+    binding, then ``inner`` (rate limits, cache).
+    """
     gateway = FastMCP("balcao", instructions=(
         "Balcão gateway: Odoo ERP tools are prefixed odoo_. Call list_domains and "
         "select_domain to narrow your tool list to one backend."),
         auth=auth, session_state_store=session_store, mask_error_details=True)
     for namespace, (server, _description) in servers.items():
         gateway.mount(server, namespace=namespace)
+    if audit is not None:
+        gateway.add_middleware(audit)
     gateway.add_middleware(RoleMiddleware(default_role))
+    for middleware in inner:
+        gateway.add_middleware(middleware)
 
     def claims() -> dict[str, Any]:
         token = get_access_token()
@@ -98,5 +113,17 @@ def build_gateway(servers: dict[str, tuple[FastMCP, str]], *, default_role: str 
     @gateway.custom_route("/health", methods=["GET"])
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
+
+    @gateway.custom_route("/ready", methods=["GET"])
+    async def readiness(request: Request) -> JSONResponse:
+        checks = await ready() if ready else {}
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    if metrics is not None:
+        @gateway.custom_route("/metrics", methods=["GET"])
+        async def prometheus(request: Request) -> Response:
+            return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return gateway

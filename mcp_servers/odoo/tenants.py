@@ -376,6 +376,7 @@ def tenant_from_settings(settings: Settings) -> TenantConfig:
         environment="sandbox" if host in ("127.0.0.1", "localhost", "::1") else "production",
         protocol=settings.odoo_protocol,
         write_tools=settings.odoo_write_tool_list,
+        rate_limit_per_minute=settings.odoo_rate_limit_per_minute,
     )
 
 

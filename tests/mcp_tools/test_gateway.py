@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,15 +13,10 @@ import pytest
 import redis
 from fastmcp import Client, FastMCP
 from fastmcp.exceptions import ToolError
-from key_value.aio.stores.redis import RedisStore
 
-from mcp_servers.gateway.assemble import http_middleware, jwt_verifier
-from mcp_servers.gateway.server import build_gateway
+from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.gateway.tokens import mint_token
-from mcp_servers.odoo.app import build_odoo_server
 from mcp_servers.odoo.policy import WRITE_TOOLS
-from mcp_servers.odoo.server import OdooTools
-from mcp_servers.odoo.tenants import CredentialManager
 from mcp_servers.settings import Settings
 from sandbox.loopback import LoopbackServer
 from sandbox.odoo import EmbeddedOdoo
@@ -40,14 +36,14 @@ def settings(embedded_odoo: EmbeddedOdoo, redis_url: str, tmp_path: Path) -> Set
     return Settings(_env_file=None, odoo_url=embedded_odoo.url,
                     odoo_secret=demo_api_key("admin"), odoo_write_tools=",".join(WRITE_TOOLS),
                     tenants_file=tmp_path / "none.json", jwt_secret=SECRET,
-                    redis_url=redis_url)
+                    redis_url=redis_url, audit_dir=tmp_path / "audit")
 
 
 @pytest.fixture
-def gateway_url(settings: Settings, redis_url: str) -> Iterator[str]:
-    redis.Redis.from_url(redis_url).delete(*redis.Redis.from_url(redis_url).keys(
-        "balcao:auth-failures:*") or ["none"])
-    tools = OdooTools(CredentialManager.from_settings(settings), settings)
+def gateway(settings: Settings, redis_url: str) -> Gateway:
+    client = redis.Redis.from_url(redis_url)
+    for key in client.keys("balcao:*"):
+        client.delete(key)
     other = FastMCP("demo")
 
     @other.tool(tags={"demo", "read"})
@@ -55,11 +51,12 @@ def gateway_url(settings: Settings, redis_url: str) -> Iterator[str]:
         """Echo the text (a second domain, to show scoping)."""
         return text
 
-    gateway = build_gateway(
-        {"odoo": (build_odoo_server(tools), "Odoo ERP"), "demo": (other, "test domain")},
-        auth=jwt_verifier(settings), session_store=RedisStore(url=settings.redis_url))
-    app = gateway.http_app(middleware=http_middleware(settings))
-    with LoopbackServer(app) as server:
+    return Gateway(settings, http=True, extra={"demo": (other, "test domain")})
+
+
+@pytest.fixture
+def gateway_url(gateway: Gateway) -> Iterator[str]:
+    with LoopbackServer(gateway.mcp.http_app(middleware=gateway.http_middleware())) as server:
         yield f"{server.url}/mcp"
 
 
@@ -176,3 +173,93 @@ async def test_three_failed_authentications_lock_the_client_out(gateway_url: str
     assert locked.status_code == 429  # even a valid token, for 15 minutes
     assert int(locked.headers["retry-after"]) > 800
     assert "too many failed authentications" in locked.json()["error_description"]
+
+
+async def test_audit_records_every_call(gateway_url: str, settings: Settings) -> None:
+    async with Client(gateway_url, auth=token(settings, "viewer")) as client:
+        await client.call_tool("odoo_count_records", {"model": "res.partner", "domain": []})
+        with pytest.raises(ToolError):
+            await client.call_tool("odoo_confirm_order", {"order_id": 1})
+    [log] = list(settings.audit_dir.glob("audit-*.jsonl"))
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    ok = next(r for r in records if r["tool"] == "odoo_count_records")
+    assert ok["outcome"] == "ok" and ok["subject"] == "test-viewer"
+    assert ok["tenant"] == "casaobra" and ok["arguments"]["model"] == "res.partner"
+    assert ok["request_id"] and ok["duration_ms"] >= 0
+    refused = next(r for r in records if r["tool"] == "odoo_confirm_order")
+    assert refused["outcome"] == "refused"
+    assert SECRET not in log.read_text()
+
+
+async def test_secret_looking_arguments_are_redacted(gateway_url: str,
+                                                     settings: Settings) -> None:
+    jwt_like = token(settings, "viewer")
+    async with Client(gateway_url, auth=token(settings, "operator")) as client:
+        with pytest.raises(ToolError):
+            await client.call_tool("odoo_execute_write", {"token": jwt_like, "confirm": True})
+    text = next(settings.audit_dir.glob("audit-*.jsonl")).read_text()
+    assert jwt_like not in text and '"token": "***"' in text
+
+
+async def test_reads_are_cached_and_writes_invalidate(gateway: Gateway, gateway_url: str,
+                                                      settings: Settings) -> None:
+    key = f"cache-{time.time_ns()}"
+    count = {"model": "sale.order", "domain": [["client_order_ref", "=", key]]}
+
+    def hits() -> float:
+        return sum(s.value for m in gateway.metrics.registry.collect()
+                   if m.name == "balcao_mcp_cache_hits" for s in m.samples
+                   if s.name.endswith("_total"))
+
+    async with Client(gateway_url, auth=token(settings, "operator")) as client:
+        first = await client.call_tool("odoo_count_records", count)
+        before = hits()
+        second = await client.call_tool("odoo_count_records", count)
+        assert hits() == before + 1
+        assert first.structured_content == second.structured_content == {
+            "model": "sale.order", "count": 0}
+        await client.call_tool("odoo_create_quotation", {
+            "partner_id": 10, "client_order_ref": key,
+            "lines": [{"default_code": "FIX-0001", "quantity": 1}]})
+        after = await client.call_tool("odoo_count_records", count)
+    assert after.structured_content["count"] == 1  # the write invalidated the cached read
+
+
+async def test_rate_limit_per_tenant(embedded_odoo: EmbeddedOdoo, redis_url: str,
+                                     tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+    from pydantic import SecretStr
+
+    from mcp_servers.odoo.tenants import TenantConfig, TenantStore
+
+    key = Fernet.generate_key().decode()
+    TenantStore(tmp_path / "tenants.json", key).add(TenantConfig(
+        tenant_id="tiny", url=embedded_odoo.url, db="casaobra", login="admin",
+        secret=SecretStr(demo_api_key("admin")), rate_limit_per_minute=3))
+    settings = Settings(_env_file=None, tenants_file=tmp_path / "tenants.json",
+                        tenants_key=key, default_tenant="tiny", jwt_secret=SECRET,
+                        redis_url=redis_url, audit_dir=tmp_path / "audit")
+    client = redis.Redis.from_url(redis_url)
+    for stale in client.keys("balcao:rate:tiny:*"):
+        client.delete(stale)
+    gateway = Gateway(settings, http=True)
+    with LoopbackServer(gateway.mcp.http_app(middleware=gateway.http_middleware())) as server:
+        async with Client(f"{server.url}/mcp", auth=token(settings, "viewer", "tiny")) as mcp:
+            results = [await mcp.call_tool("odoo_count_records",
+                                           {"model": "res.partner", "domain": []},
+                                           raise_on_error=False) for _ in range(5)]
+    errors = [r.content[0].text for r in results if r.is_error]
+    assert len(errors) >= 2 and all("rate limit of 3 calls per minute" in e for e in errors)
+
+
+async def test_metrics_and_ready(gateway_url: str, settings: Settings) -> None:
+    async with Client(gateway_url, auth=token(settings, "viewer")) as client:
+        await client.call_tool("odoo_count_records", {"model": "res.partner", "domain": []})
+    base = gateway_url.removesuffix("/mcp")
+    metrics = httpx.get(f"{base}/metrics").text
+    assert 'balcao_mcp_tool_calls_total{outcome="ok",tenant="casaobra",' \
+           'tool="odoo_count_records"}' in metrics
+    assert "balcao_mcp_tool_seconds_bucket" in metrics
+    ready = httpx.get(f"{base}/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"redis": "ok", "odoo": "ok"}
