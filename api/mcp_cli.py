@@ -10,6 +10,8 @@ from enum import StrEnum
 
 import typer
 
+from mcp_servers.chatwoot.app import build_chatwoot_server
+from mcp_servers.chatwoot.server import ChatwootTools
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.gateway.tokens import ROLES, mint_token
 from mcp_servers.odoo.app import build_odoo_server
@@ -17,12 +19,13 @@ from mcp_servers.odoo.server import OdooTools
 from mcp_servers.odoo.tenants import CredentialManager
 from mcp_servers.settings import get_settings
 
-mcp_app = typer.Typer(help="MCP servers (Odoo; catalog, Chatwoot and gateway to come).",
+mcp_app = typer.Typer(help="MCP servers: Odoo, Chatwoot and the gateway (catalog to come).",
                       no_args_is_help=True)
 
 
 class Server(StrEnum):
     odoo = "odoo"
+    chatwoot = "chatwoot"
     gateway = "gateway"
 
 
@@ -48,6 +51,8 @@ def serve(
         gateway = Gateway(settings, http=transport is not Transport.stdio)
         mcp = gateway.mcp
         middleware = gateway.http_middleware() if transport is not Transport.stdio else None
+    elif server is Server.chatwoot:
+        mcp = build_chatwoot_server(ChatwootTools(settings))
     else:
         tools = OdooTools(CredentialManager.from_settings(settings), settings)
         mcp = build_odoo_server(tools, include=include or None, exclude=exclude)

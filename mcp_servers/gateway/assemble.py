@@ -10,6 +10,8 @@ from fastmcp.server.auth.providers.jwt import JWTVerifier
 from key_value.aio.stores.redis import RedisStore
 from starlette.middleware import Middleware
 
+from mcp_servers.chatwoot.app import build_chatwoot_server
+from mcp_servers.chatwoot.server import ChatwootTools
 from mcp_servers.odoo.app import build_odoo_server
 from mcp_servers.odoo.errors import OdooError
 from mcp_servers.odoo.server import OdooTools
@@ -48,6 +50,9 @@ class Gateway:
         tools = OdooTools(self.credentials, settings, default_role=settings.mcp_role)
         servers = {"odoo": (build_odoo_server(tools), "Odoo ERP: partners, products, "
                             "quotations, sale orders, receivables and payables"),
+                   "chatwoot": (build_chatwoot_server(ChatwootTools(settings)),
+                                "Chatwoot inbox: WhatsApp conversations, messages, labels, "
+                                "assignment, lead qualification and agent statistics"),
                    **(extra or {})}
         audit = AuditMiddleware(settings.audit_dir, settings.audit_retention_days,
                                 self.metrics, settings.default_tenant)

@@ -369,7 +369,10 @@ def create_app(store: ChatwootStore, *, rate_limit: int | None = None,
     def route(path: str, action: str, handler: Handler, method: str) -> Route:
         return Route(base + path, _endpoint(store, action, handler), methods=[method])
 
+    from sandbox.chatwoot.account_api import account_routes
+
     routes = [
+        *account_routes(store),  # /conversations/meta must win over /conversations/{id}
         route("", "conversations#show", show, "GET"),
         route("/messages", "messages#create", create_message, "POST"),
         route("/messages", "messages#index", list_messages, "GET"),

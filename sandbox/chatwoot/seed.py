@@ -16,7 +16,7 @@ Modelo", to which neither token belongs (401, where an unknown account id is a 4
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sandbox.chatwoot.store import (
     ACTIVITY,
@@ -79,6 +79,26 @@ _HISTORY: list[tuple[int, int, int, str | None, bool, str, str | None, str]] = [
 ]
 
 
+def _templates() -> list[dict[str, Any]]:
+    """WhatsApp templates of inbox 7, shaped like Meta's ``message_templates`` objects that
+    Chatwoot stores on ``Channel::Whatsapp`` (rendered in the inbox JSON)."""
+    def body(text: str) -> list[dict[str, Any]]:
+        return [{"type": "BODY", "text": text}]
+
+    return [
+        {"id": "1170001", "name": "retomar_atendimento", "status": "APPROVED",
+         "category": "UTILITY", "language": "pt_BR",
+         "components": body("Olá {{1}}! Aqui é da Ferragens Paulista. Podemos continuar o "
+                            "seu atendimento sobre {{2}}?")},
+        {"id": "1170002", "name": "pedido_confirmado", "status": "APPROVED",
+         "category": "UTILITY", "language": "pt_BR",
+         "components": body("Seu pedido {{1}} foi confirmado e sai para entrega em {{2}}.")},
+        {"id": "1170003", "name": "promocao_semana", "status": "REJECTED",
+         "category": "MARKETING", "language": "pt_BR",
+         "components": body("Promoção da semana: {{1}}")},
+    ]
+
+
 def install_demo(store: ChatwootStore) -> None:
     """Fill an empty store with the scenario (call once, on a new store)."""
     start = store.clock() - 300.0
@@ -93,7 +113,8 @@ def install_demo(store: ChatwootStore) -> None:
                                 "Equipe de vendas (balcão e WhatsApp)", True,
                                 1755190931.483, 1755190931.483, [AGENT_ID])
     store.inboxes[INBOX_ID] = Inbox(INBOX_ID, ACCOUNT_ID, "WhatsApp Vendas", WHATSAPP,
-                                    [AGENT_ID], AGENT_BOT_ID)
+                                    [AGENT_ID], AGENT_BOT_ID,
+                                    message_templates=_templates())
     store.inboxes[API_INBOX_ID] = Inbox(API_INBOX_ID, ACCOUNT_ID, "Balcão API", API_CHANNEL)
     store.contacts[CONTACT_ID] = Contact(CONTACT_ID, ACCOUNT_ID, CONTACT_NAME, CONTACT_PHONE,
                                          created_at=start - 0.29)

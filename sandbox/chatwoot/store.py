@@ -159,6 +159,8 @@ class Inbox:
     channel_type: str = WHATSAPP
     member_ids: list[int] = field(default_factory=list)
     agent_bot_id: int | None = None
+    # Channel::Whatsapp#message_templates: Meta's template objects as Chatwoot syncs them
+    message_templates: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -97,6 +97,7 @@ async def test_viewer_sees_only_read_tools(gateway_url: str, settings: Settings)
     visible = await names(gateway_url, token(settings, "viewer"))
     assert "odoo_search_records" in visible and "odoo_list_receivables" in visible
     assert not {f"odoo_{t}" for t in WRITE_TOOLS} & visible
+    assert "chatwoot_get_messages" in visible and "chatwoot_send_message" not in visible
     async with Client(gateway_url, auth=token(settings, "viewer")) as client:
         with pytest.raises(ToolError, match="not allowed for role viewer"):
             await client.call_tool("odoo_create_quotation", {
@@ -133,7 +134,8 @@ async def test_select_domain_scopes_the_session(gateway_url: str, settings: Sett
     before = len(redis.Redis.from_url(redis_url).keys("*"))
     async with Client(gateway_url, auth=token(settings, "viewer")) as client:
         domains = await client.call_tool("list_domains", {})
-        assert {d["name"] for d in domains.structured_content["domains"]} == {"odoo", "demo"}
+        assert {d["name"] for d in domains.structured_content["domains"]} == {
+            "odoo", "chatwoot", "demo"}
         status = await client.call_tool("select_domain", {"domain": "demo"})
         assert status.structured_content["domain"] == "demo"
         visible = {t.name for t in await client.list_tools()}
@@ -143,6 +145,10 @@ async def test_select_domain_scopes_the_session(gateway_url: str, settings: Sett
                                                           "domain": []})
         assert (await client.call_tool("get_session_status", {})).structured_content[
             "domain"] == "demo"
+        await client.call_tool("select_domain", {"domain": "chatwoot"})
+        scoped = {t.name for t in await client.list_tools()}
+        assert "chatwoot_get_conversation" in scoped
+        assert not any(n.startswith(("odoo_", "demo_")) for n in scoped)
         await client.call_tool("select_domain", {"domain": "all"})
         assert "odoo_search_records" in {t.name for t in await client.list_tools()}
     assert len(redis.Redis.from_url(redis_url).keys("*")) > before  # session state in Redis
