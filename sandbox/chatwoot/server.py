@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from pathlib import Path
-
-import uvicorn
 
 from sandbox.chatwoot.app import create_app
 from sandbox.chatwoot.seed import ACCOUNT_ID, AGENT_BOT_ID, AGENT_ID
 from sandbox.chatwoot.store import ChatwootStore
 from sandbox.chatwoot.webhooks import WebhookSender
+from sandbox.loopback import LoopbackServer
 
 # A demo installation's credentials, public on purpose (like the embedded Odoo's API keys).
 DEMO_USER_TOKEN = "cw-sandbox-user-token-carla-12"
@@ -20,7 +17,7 @@ DEMO_WEBHOOK_SECRET = "cw-sandbox-webhook-secret"
 STATE_FILE = "chatwoot-sandbox.json"
 
 
-class EmbeddedChatwoot:
+class EmbeddedChatwoot(LoopbackServer):
     """The embedded Chatwoot: the fixture scenario, served over HTTP on ``url``.
 
     ``user_token`` acts as Carla Mendes (user 12, ``user_role`` "agent" or
@@ -50,22 +47,9 @@ class EmbeddedChatwoot:
         self.account_id = ACCOUNT_ID
         self.webhooks: WebhookSender | None = None
         self.set_webhook(webhook_url, webhook_secret, timeout=webhook_timeout)
-        self.host = host
-        # proto=IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (else
-        # Nagle + delayed ACK add ~40 ms to every keep-alive round trip)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.port = self._socket.getsockname()[1]
         app = create_app(self.store, rate_limit=rate_limit,
                          rate_limit_period=rate_limit_period)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__(app, host=host, port=port, lifespan="off")
 
     def set_webhook(self, url: str | None, secret: str | None = DEMO_WEBHOOK_SECRET, *,
                     timeout: float = 5.0) -> None:
@@ -81,30 +65,12 @@ class EmbeddedChatwoot:
         self.store.reset()
         self.store.users[AGENT_ID].role = self.user_role
 
-    def serve_forever(self) -> None:
-        self._server.run(sockets=[self._socket])
-
-    def start(self) -> EmbeddedChatwoot:
-        self._thread = threading.Thread(target=self.serve_forever, name="embedded-chatwoot",
-                                        daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("embedded Chatwoot failed to start")
-            threading.Event().wait(0.01)
-        return self
-
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread:
-            self._thread.join(timeout=10)
-        self._socket.close()
+        super().stop()
         if self.webhooks is not None:
             self.webhooks.close()
         self.store.save()
 
     def __enter__(self) -> EmbeddedChatwoot:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.start()
+        return self

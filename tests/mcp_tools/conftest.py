@@ -18,6 +18,12 @@ from sandbox.odoo.security import demo_api_key
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """MCP clients run on asyncio."""
+    return "asyncio"
+
+
+@pytest.fixture
 def make_server(embedded_odoo: EmbeddedOdoo, tmp_path: Path) -> Callable[..., FastMCP]:
     """Build an Odoo MCP server: role, enabled write tools, login and profile are knobs."""
 

@@ -24,11 +24,6 @@ CONVERSATION = 245
 DAY = 24 * 3600
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def shared_cw() -> Iterator[EmbeddedChatwoot]:
     with EmbeddedChatwoot() as server:

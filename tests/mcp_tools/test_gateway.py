@@ -27,11 +27,6 @@ SECRET = "test-secret-" + "x" * 32
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def settings(embedded_odoo: EmbeddedOdoo, redis_url: str, tmp_path: Path) -> Settings:
     return Settings(_env_file=None, odoo_url=embedded_odoo.url,
                     odoo_secret=demo_api_key("admin"), odoo_write_tools=",".join(WRITE_TOOLS),

@@ -14,11 +14,6 @@ from mcp_servers.odoo.app import TOOL_NAMES
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def call(server: FastMCP, tool: str, **args: Any) -> dict[str, Any]:
     async with Client(server) as client:
         result = await client.call_tool(tool, args)

@@ -17,11 +17,6 @@ from sandbox.odoo.security import demo_api_key
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.parametrize(("transport", "path"), [("http", "/mcp"), ("sse", "/sse")])
 async def test_http_transports(odoo_mcp: FastMCP, transport: str, path: str) -> None:
     app = odoo_mcp.http_app(transport=transport)

@@ -13,11 +13,6 @@ from fastmcp.exceptions import ToolError
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def call(server: FastMCP, tool: str, **args: Any) -> dict[str, Any]:
     async with Client(server) as client:
         result = await client.call_tool(tool, args)
