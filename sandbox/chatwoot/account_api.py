@@ -39,7 +39,6 @@ from sandbox.chatwoot.store import (
     STATUSES,
     WHATSAPP,
     Account,
-    AgentBot,
     ChatwootError,
     ChatwootStore,
     Conversation,
@@ -199,23 +198,12 @@ def list_teams(store: ChatwootStore, user: User, account: Account,
 def _account_endpoint(store: ChatwootStore,
                       handler: AccountHandler) -> Callable[[Request], Awaitable[Response]]:
     """Chatwoot's checks for account routes: token, bots refused, account membership."""
-    from sandbox.chatwoot.app import (
-        BOT_NOT_ALLOWED,
-        INVALID_TOKEN,
-        NO_TOKEN,
-        USER_NOT_IN_ACCOUNT,
-    )
+    from sandbox.chatwoot.app import USER_NOT_IN_ACCOUNT, authenticate
 
     async def endpoint(request: Request) -> Response:
-        token = request.headers.get("api_access_token") or request.headers.get(
-            "api-access-token")
-        if not token or not token.strip():
-            return JSONResponse(NO_TOKEN, status_code=401)
-        actor = store.principal(token)
-        if actor is None:
-            return JSONResponse(INVALID_TOKEN, status_code=401)
-        if isinstance(actor, AgentBot):
-            return JSONResponse(BOT_NOT_ALLOWED, status_code=401)
+        actor = authenticate(store, request, bot_allowed=False)
+        if isinstance(actor, Response):
+            return actor
         params: dict[str, Any] = dict(request.query_params)
         if "labels[]" in request.query_params:
             params["labels"] = request.query_params.getlist("labels[]")

@@ -288,18 +288,25 @@ def set_custom_attributes(ctx: Context) -> Response:
 
 
 # --- the request pipeline -------------------------------------------------------------------
+def authenticate(store: ChatwootStore, request: Request, *, bot_allowed: bool) -> Any:
+    """The token's principal, or the 401 response Chatwoot gives (no/invalid token, bot)."""
+    token = request.headers.get("api_access_token") or request.headers.get("api-access-token")
+    if not token or not token.strip():
+        return JSONResponse(NO_TOKEN, status_code=401)
+    actor = store.principal(token)
+    if actor is None:
+        return JSONResponse(INVALID_TOKEN, status_code=401)
+    if isinstance(actor, AgentBot) and not bot_allowed:
+        return JSONResponse(BOT_NOT_ALLOWED, status_code=401)
+    return actor
+
+
 def _endpoint(store: ChatwootStore, action: str,
               handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        token = request.headers.get("api_access_token") or request.headers.get(
-            "api-access-token")
-        if not token or not token.strip():
-            return JSONResponse(NO_TOKEN, status_code=401)
-        actor = store.principal(token)
-        if actor is None:
-            return JSONResponse(INVALID_TOKEN, status_code=401)
-        if isinstance(actor, AgentBot) and action not in BOT_ACCESSIBLE:
-            return JSONResponse(BOT_NOT_ALLOWED, status_code=401)
+        actor = authenticate(store, request, bot_allowed=action in BOT_ACCESSIBLE)
+        if isinstance(actor, Response):
+            return actor
         params: dict[str, Any] = dict(request.query_params)
         raw = await request.body()
         if raw.strip():

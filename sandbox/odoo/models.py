@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from sandbox.odoo import domain as dom
 from sandbox.odoo.database import Env
-from sandbox.odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from sandbox.odoo.exceptions import AccessError, MissingError, ValidationError
 from sandbox.odoo.fields import NUMERIC, RELATIONAL, X2MANY, Field
 from sandbox.odoo.fields import Integer as _Integer
 
@@ -440,13 +440,8 @@ class BaseModel:
             if allfields and fname not in allfields:
                 continue
             info = field.describe()
-            if field.translate or field.type == "selection":
-                info = self._translate_description(info)
             result[fname] = {k: v for k, v in info.items() if not attributes or k in attributes}
         return result
-
-    def _translate_description(self, info: dict[str, Any]) -> dict[str, Any]:
-        return info
 
     @api_model
     def default_get(self, fields_list):
@@ -604,8 +599,7 @@ class BaseModel:
             elif moved:
                 self.env[parent]._write_one(vals[link], moved)
         for parent, pvals in parent_vals.items():
-            vals[self._inherits[parent]] = self.env[parent]._create_one(
-                {**pvals, **self._parent_create_extra(parent)})
+            vals[self._inherits[parent]] = self.env[parent]._create_one(pvals)
         vals = self._prepare_create(vals)
         stored, x2many = self._split_vals(vals)
         self._check_required(stored)
@@ -614,9 +608,6 @@ class BaseModel:
         self._after_create(rid, vals)
         self._constrain([rid])
         return rid
-
-    def _parent_create_extra(self, parent: str) -> dict[str, Any]:
-        return {}
 
     def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
         return vals
@@ -918,8 +909,3 @@ def _period_bounds(granularity: str, key: str) -> tuple[str, str]:
         return dt.date(year, first, 1).isoformat(), end.isoformat()
     year = int(key)
     return f"{year}-01-01", f"{year + 1}-01-01"
-
-
-def check_user_error(condition: bool, message: str) -> None:
-    if not condition:
-        raise UserError(message)

@@ -736,9 +736,6 @@ MODELS: list[type[BaseModel]] = [
     ResCurrency, ResCompany, ResUsers, ResPartner, ProductCategory, UomUom, ProductTemplate,
     ProductProduct, SaleOrder, SaleOrderLine, AccountMove, AccountPayment, IrModel,
 ]
-MODULES = {"res": "base", "product": "product", "uom": "uom", "sale": "sale_management",
-           "account": "account", "ir": "base"}
-
 
 def build_registry(version: str) -> dict[str, type[BaseModel]]:
     """One subclass per model with the columns of ``version``; fresh Field objects each time."""
