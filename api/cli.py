@@ -9,6 +9,7 @@ import logging
 
 import typer
 
+from api.catalog_cli import catalog_app, flow_app
 from api.demo_cli import demo
 from api.mcp_cli import mcp_app, token
 from api.sandbox_cli import sandbox_app
@@ -20,6 +21,8 @@ app = typer.Typer(help="Balcão: AI sales and finance desk over Odoo, Chatwoot a
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(mcp_app, name="mcp")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(flow_app, name="flow")
 app.command("demo")(demo)
 app.command("token")(token)
 
@@ -31,6 +34,7 @@ def main() -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # one line per HTTP request is noise for operators; our own loggers say what matters
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("mcp.server.lowlevel.server").setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,20 +1,29 @@
 """`balcao demo`: the main job on embedded defaults, with nothing to configure.
 
-For now it starts the embedded Odoo with the Casa & Obra demo company and takes a short
-tour of it through the Odoo connector, exactly as the product talks to a real Odoo.
+It starts the embedded Odoo with the Casa & Obra demo company, takes a short tour of it
+through the Odoo connector, syncs the product catalog into the embedded Qdrant through the
+MCP gateway and answers three customer searches with the product search flow.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from api.catalog_cli import print_answer, print_report
+from flows.catalog_sync import sync_catalog
+from flows.mcp_client import gateway_tools
+from flows.product_search import search_products
 from mcp_servers.odoo import OdooConnector
-from mcp_servers.settings import get_settings
+from mcp_servers.settings import Settings, get_settings
+
+DEMO_SEARCHES = ("parafuso sextavado 3/8 x 2", "furadeira 220V", "white paint 18 liters")
 
 # wide enough for the tables when output is not a terminal (CI logs, pipes)
 console = Console(width=None if Console().is_terminal else 140)
@@ -78,3 +87,16 @@ def demo(
             OdooConnector(server.url, server.db.name, "admin", demo_api_key("admin"),
                           lang="pt_BR", timeout_s=settings.odoo_timeout_s) as odoo:
         tour(odoo, day)
+        demo_settings = settings.model_copy(update={
+            "odoo_url": server.url, "odoo_login": "admin",
+            "odoo_secret": SecretStr(demo_api_key("admin")),
+            "tenants_file": Path(data_dir or settings.sandbox_dir) / "no-tenants.json"})
+        asyncio.run(catalog_tour(demo_settings))
+
+
+async def catalog_tour(settings: Settings) -> None:
+    """Sync the catalog from Odoo (incremental) and answer a few customer searches."""
+    async with gateway_tools(settings) as tools:
+        print_report(await sync_catalog(tools))
+        for query in DEMO_SEARCHES:
+            print_answer(await search_products(tools, query))

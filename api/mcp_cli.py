@@ -10,6 +10,9 @@ from enum import StrEnum
 
 import typer
 
+from mcp_servers.catalog.app import build_catalog_server
+from mcp_servers.catalog.live import LivePrices
+from mcp_servers.catalog.server import CatalogTools
 from mcp_servers.chatwoot.app import build_chatwoot_server
 from mcp_servers.chatwoot.server import ChatwootTools
 from mcp_servers.gateway.assemble import Gateway
@@ -19,12 +22,13 @@ from mcp_servers.odoo.server import OdooTools
 from mcp_servers.odoo.tenants import CredentialManager
 from mcp_servers.settings import get_settings
 
-mcp_app = typer.Typer(help="MCP servers: Odoo, Chatwoot and the gateway (catalog to come).",
+mcp_app = typer.Typer(help="MCP servers: Odoo, catalog (Qdrant), Chatwoot and the gateway.",
                       no_args_is_help=True)
 
 
 class Server(StrEnum):
     odoo = "odoo"
+    catalog = "catalog"
     chatwoot = "chatwoot"
     gateway = "gateway"
 
@@ -53,6 +57,10 @@ def serve(
         middleware = gateway.http_middleware() if transport is not Transport.stdio else None
     elif server is Server.chatwoot:
         mcp = build_chatwoot_server(ChatwootTools(settings))
+    elif server is Server.catalog:
+        live = LivePrices(CredentialManager.from_settings(settings), settings.catalog_live_ttl_s)
+        mcp = build_catalog_server(CatalogTools(settings, live=live), include=include or None,
+                                   exclude=exclude)
     else:
         tools = OdooTools(CredentialManager.from_settings(settings), settings)
         mcp = build_odoo_server(tools, include=include or None, exclude=exclude)

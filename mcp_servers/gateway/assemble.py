@@ -10,6 +10,9 @@ from fastmcp.server.auth.providers.jwt import JWTVerifier
 from key_value.aio.stores.redis import RedisStore
 from starlette.middleware import Middleware
 
+from mcp_servers.catalog.app import build_catalog_server
+from mcp_servers.catalog.live import LivePrices
+from mcp_servers.catalog.server import CatalogTools
 from mcp_servers.chatwoot.app import build_chatwoot_server
 from mcp_servers.chatwoot.server import ChatwootTools
 from mcp_servers.odoo.app import build_odoo_server
@@ -43,13 +46,21 @@ class Gateway:
 
     def __init__(self, settings: Settings, *, http: bool,
                  credentials: CredentialManager | None = None,
-                 extra: dict[str, tuple[FastMCP, str]] | None = None):
+                 catalog: CatalogTools | None = None,
+                 extra: dict[str, tuple[FastMCP, str]] | None = None,
+                 default_role: str | None = None):
         self.settings = settings
         self.metrics = GatewayMetrics()
         self.credentials = credentials or CredentialManager.from_settings(settings)
-        tools = OdooTools(self.credentials, settings, default_role=settings.mcp_role)
+        role = default_role or settings.mcp_role
+        tools = OdooTools(self.credentials, settings, default_role=role)
+        self.catalog = catalog or CatalogTools(
+            settings, live=LivePrices(self.credentials, settings.catalog_live_ttl_s))
         servers = {"odoo": (build_odoo_server(tools), "Odoo ERP: partners, products, "
                             "quotations, sale orders, receivables and payables"),
+                   "catalog": (build_catalog_server(self.catalog), "Product catalog: "
+                               "hybrid search (meaning, words, sizes, codes) with live "
+                               "price and stock"),
                    "chatwoot": (build_chatwoot_server(ChatwootTools(settings)),
                                 "Chatwoot inbox: WhatsApp conversations, messages, labels, "
                                 "assignment, lead qualification and agent statistics"),
@@ -57,7 +68,7 @@ class Gateway:
         audit = AuditMiddleware(settings.audit_dir, settings.audit_retention_days,
                                 self.metrics, settings.default_tenant)
         if not http:
-            self.mcp = build_gateway(servers, default_role=settings.mcp_role, audit=audit,
+            self.mcp = build_gateway(servers, default_role=role, audit=audit,
                                      metrics=self.metrics)
             return
         inner = [TenantRateLimit(settings.redis_url, self.credentials, self.metrics,
@@ -70,7 +81,7 @@ class Gateway:
                                  ready=self.ready)
 
     async def ready(self) -> dict[str, str]:
-        """Redis and the default tenant's Odoo answer (Qdrant joins with the catalog)."""
+        """Redis, the default tenant's Odoo and the catalog's Qdrant answer."""
         checks: dict[str, str] = {}
         try:
             await aioredis.Redis.from_url(self.settings.redis_url).ping()
@@ -85,6 +96,7 @@ class Gateway:
             checks["odoo"] = "ok"
         except (OdooError, TenantError) as exc:
             checks["odoo"] = f"unreachable: {type(exc).__name__}"
+        checks["qdrant"] = await self.catalog.ready()
         return checks
 
     def http_middleware(self) -> list[Middleware]:

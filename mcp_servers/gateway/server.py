@@ -1,6 +1,6 @@
 """The gateway: one MCP server mounting the backend servers under namespaces.
 
-``odoo_*`` and ``chatwoot_*`` today (``catalog_*`` joins with the catalog). Per session a
+``odoo_*``, ``catalog_*`` and ``chatwoot_*``. Per session a
 client may narrow itself to one domain with ``select_domain``: ``tools/list`` then shows
 only that domain's tools (plus these scoping tools) and clients get ``tools/list_changed``.
 The session's choice lives in the session state store (Redis when deployed).
@@ -60,8 +60,8 @@ def build_gateway(servers: dict[str, tuple[FastMCP, str]], *, default_role: str 
     binding, then ``inner`` (rate limits, cache).
     """
     gateway = FastMCP("balcao", instructions=(
-        "Balcão gateway: Odoo ERP tools are prefixed odoo_, Chatwoot inbox tools "
-        "chatwoot_. Call list_domains and "
+        "Balcão gateway: Odoo ERP tools are prefixed odoo_, product catalog tools "
+        "catalog_, Chatwoot inbox tools chatwoot_. Call list_domains and "
         "select_domain to narrow your tool list to one backend."),
         auth=auth, session_state_store=session_store, mask_error_details=True)
     for namespace, (server, _description) in servers.items():

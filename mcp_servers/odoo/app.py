@@ -82,11 +82,16 @@ def build_odoo_server(tools: OdooTools, *, include: Iterable[str] | None = None,
     @read("Search records")
     def search_records(model: Model, domain: Domain, fields: Fields = [],  # noqa: B006
                        limit: Limit = 20, offset: Offset = 0, order: str = "",
-                       tenant: Tenant = "", company_id: CompanyId = 0) -> RecordPage:
+                       tenant: Tenant = "", company_id: CompanyId = 0,
+                       lang: Annotated[str, Field(pattern=r"^([a-z]{2}(_[A-Z]{2})?)?$",
+                                                  description="Language of translated "
+                                                  "fields, e.g. en_US; empty = the tenant's."
+                                                  )] = "") -> RecordPage:
         """Search records with an Odoo domain and return the chosen fields. A malformed
-        domain is an error, never an unfiltered search. has_more/next_offset page on."""
+        domain is an error, never an unfiltered search. has_more/next_offset page on.
+        Archived records are included when the domain names the active field."""
         return tools.search_records(model, domain, fields, limit, offset, order, tenant,
-                                    company_id)
+                                    company_id, lang)
 
     @read("Get record")
     def get_record(model: Model, record_id: int, fields: Fields = [],  # noqa: B006

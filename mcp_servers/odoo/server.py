@@ -235,13 +235,15 @@ class OdooTools:
                 and n not in ("__last_update",)][:60]
 
     def search_records(self, model: str, domain: list[Any], fields: list[str], limit: int,
-                       offset: int, order: str, tenant: str, company_id: int) -> RecordPage:
+                       offset: int, order: str, tenant: str, company_id: int,
+                       lang: str = "") -> RecordPage:
         self.check_model(model)
         with self.odoo_errors():
             config, conn, companies = self.scope(tenant, company_id)
             names = self._safe_fields(config, conn, model, fields)
             rows = conn.search_read(model, domain, names, offset=offset, limit=limit + 1,
-                                    order=order or None, company_ids=companies)
+                                    order=order or None, company_ids=companies,
+                                    context={"lang": lang} if lang else None)
         more = len(rows) > limit
         rows = rows[:limit]
         return RecordPage(model=model, records=rows, count=len(rows), offset=offset,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,10 @@ from sandbox.odoo.exceptions import AccessError
 if TYPE_CHECKING:
     from sandbox.odoo.models import BaseModel
 
+log = logging.getLogger(__name__)
 _META = "__meta__"
+# bump when stored records change shape (2: log access fields create/write_date)
+SCHEMA = 2
 SUPPORTED_VERSIONS = ("17", "18", "19")
 
 
@@ -52,11 +56,19 @@ class Database:
         self._next_id = {m: max(rows, default=0) + 1 for m, rows in self.tables.items()}
         self._journal: dict[tuple[str, int], dict[str, Any] | None] | None = None
         stored_version = self.meta("odoo_version")
+        if stored_version is not None and self.meta("schema") != SCHEMA:
+            log.warning("rebuilding %s: written by an older embedded Odoo (schema %s, now %s)",
+                        self.path, self.meta("schema"), SCHEMA)
+            self._sql.execute("DELETE FROM records")
+            self.tables = {m: {} for m in [*self.registry, _META]}
+            self._next_id = {m: 1 for m in self.tables}
+            stored_version = None
         if stored_version is None:
             from sandbox.odoo.demo_data import install
 
             with self.transaction():
                 self.set_meta("odoo_version", version)
+                self.set_meta("schema", SCHEMA)
                 install(self)
         elif stored_version != version:
             raise ValueError(

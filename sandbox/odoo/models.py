@@ -17,7 +17,9 @@ from sandbox.odoo import domain as dom
 from sandbox.odoo.database import Env
 from sandbox.odoo.exceptions import AccessError, MissingError, ValidationError
 from sandbox.odoo.fields import NUMERIC, RELATIONAL, X2MANY, Field
+from sandbox.odoo.fields import Datetime as _Datetime
 from sandbox.odoo.fields import Integer as _Integer
+from sandbox.odoo.fields import Many2one as _Many2one
 
 _OPERATION_WORD = {"read": "access", "write": "modify", "create": "create", "unlink": "delete"}
 
@@ -69,6 +71,11 @@ class BaseModel:
     def _build_own_fields(cls) -> dict[str, Field]:
         fields = {"id": _Integer("ID", readonly=True, name="id")}
         fields.update(cls._columns)
+        # Odoo's log access fields, on every model: incremental syncs page on write_date
+        fields.setdefault("create_date", _Datetime("Created on", readonly=True))
+        fields.setdefault("create_uid", _Many2one("res.users", "Created by", readonly=True))
+        fields.setdefault("write_date", _Datetime("Last Updated on", readonly=True))
+        fields.setdefault("write_uid", _Many2one("res.users", "Last Updated by", readonly=True))
         fields.setdefault("display_name", Field("char", "Display Name", store=False,
                                                 compute="_display_name", name="display_name"))
         for fname, field in fields.items():
@@ -603,11 +610,19 @@ class BaseModel:
         vals = self._prepare_create(vals)
         stored, x2many = self._split_vals(vals)
         self._check_required(stored)
+        stored.update(self._log_values(create=True))
         rid = self.db.insert(self._name, stored)
         self._apply_x2many(rid, x2many)
         self._after_create(rid, vals)
         self._constrain([rid])
         return rid
+
+    def _log_values(self, *, create: bool = False) -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        values = {"write_date": now, "write_uid": self.env.uid}
+        if create:
+            values.update(create_date=now, create_uid=self.env.uid)
+        return values
 
     def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
         return vals
@@ -638,7 +653,8 @@ class BaseModel:
         stored, x2many = self._split_vals(vals, rid)
         if stored:
             self._check_required({**(self.db.row(self._name, rid) or {}), **stored})
-            self.db.update(self._name, rid, stored)
+        # like Odoo, any write stamps write_date, even one that only reaches a parent
+        self.db.update(self._name, rid, {**stored, **self._log_values()})
         self._apply_x2many(rid, x2many)
         self._after_write(rid, vals)
 

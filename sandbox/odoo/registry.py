@@ -334,6 +334,11 @@ class ProductProduct(BaseModel):
     def _create_one_raw(self, vals: dict[str, Any]) -> int:
         return BaseModel._create_one(self, vals)
 
+    def _write_one(self, rid: int, vals: dict[str, Any]) -> None:
+        if "lst_price" in vals:  # Odoo's inverse writes the template's list_price
+            vals["list_price"] = vals.pop("lst_price")
+        super()._write_one(rid, vals)
+
     def _lst_price(self, rid: int) -> float:
         return float(self._value(rid, "list_price") or 0.0)
 

@@ -31,7 +31,8 @@ def settings(embedded_odoo: EmbeddedOdoo, redis_url: str, tmp_path: Path) -> Set
     return Settings(_env_file=None, odoo_url=embedded_odoo.url,
                     odoo_secret=demo_api_key("admin"), odoo_write_tools=",".join(WRITE_TOOLS),
                     tenants_file=tmp_path / "none.json", jwt_secret=SECRET,
-                    redis_url=redis_url, audit_dir=tmp_path / "audit")
+                    redis_url=redis_url, audit_dir=tmp_path / "audit",
+                    qdrant_path=Path(":memory:"))
 
 
 @pytest.fixture
@@ -124,13 +125,23 @@ async def test_token_tenant_binds_the_calls(gateway_url: str, settings: Settings
                                                           "domain": []})
 
 
+async def test_select_domain_catalog_leaves_only_catalog_tools(gateway_url: str,
+                                                              settings: Settings) -> None:
+    async with Client(gateway_url, auth=token(settings, "viewer")) as client:
+        await client.call_tool("select_domain", {"domain": "catalog"})
+        visible = {t.name for t in await client.list_tools()}
+    assert visible == {"catalog_search", "catalog_count", "catalog_list_collections",
+                       "catalog_collection_info", "list_domains", "select_domain",
+                       "get_session_status"}
+
+
 async def test_select_domain_scopes_the_session(gateway_url: str, settings: Settings,
                                                 redis_url: str) -> None:
     before = len(redis.Redis.from_url(redis_url).keys("*"))
     async with Client(gateway_url, auth=token(settings, "viewer")) as client:
         domains = await client.call_tool("list_domains", {})
         assert {d["name"] for d in domains.structured_content["domains"]} == {
-            "odoo", "chatwoot", "demo"}
+            "odoo", "catalog", "chatwoot", "demo"}
         status = await client.call_tool("select_domain", {"domain": "demo"})
         assert status.structured_content["domain"] == "demo"
         visible = {t.name for t in await client.list_tools()}
@@ -263,4 +274,4 @@ async def test_metrics_and_ready(gateway_url: str, settings: Settings) -> None:
     assert "balcao_mcp_tool_seconds_bucket" in metrics
     ready = httpx.get(f"{base}/ready")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"redis": "ok", "odoo": "ok"}
+    assert ready.json()["checks"] == {"redis": "ok", "odoo": "ok", "qdrant": "ok"}
