@@ -53,6 +53,7 @@ lock: setup
 bench: setup
 	$(BIN)/python -m bench.odoo_roundtrip
 	$(BIN)/python -m bench.mcp_overhead
+	$(BIN)/python -m bench.catalog_search
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
