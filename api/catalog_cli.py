@@ -13,28 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.catalog_sync import SyncReport, sync_catalog
+from flows.catalog_sync import SyncReport, run_catalog_sync
 from flows.mcp_client import FlowToolError, gateway_tools
 from flows.product_search import ProductAnswer, search_products
-from mcp_servers.gateway.assemble import Gateway
-from mcp_servers.settings import Settings, get_settings
+from mcp_servers.settings import get_settings
 
 catalog_app = typer.Typer(help="Product catalog (Qdrant): sync from Odoo.",
                           no_args_is_help=True)
 flow_app = typer.Typer(help="Run a flow from the terminal.", no_args_is_help=True)
 console = Console(width=None if Console().is_terminal else 140)
-
-
-async def run_sync(settings: Settings, tenant: str, full: bool, recreate: bool) -> SyncReport:
-    gateway = None
-    if recreate:
-        if settings.mcp_url:
-            raise typer.BadParameter("--recreate works on the in-process catalog only; "
-                                     "unset BALCAO_MCP_URL")
-        gateway = Gateway(settings, http=False, default_role="operator")
-        gateway.catalog.index.recreate()
-    async with gateway_tools(settings, gateway=gateway) as tools:
-        return await sync_catalog(tools, tenant, full=full or recreate)
 
 
 def print_report(report: SyncReport) -> None:
@@ -52,7 +39,10 @@ def sync(full: bool = typer.Option(False, help="Read every product, drop vanishe
          tenant: str = typer.Option("", help="Tenant (default BALCAO_DEFAULT_TENANT).")) -> None:
     """Upsert Odoo's changed products into the catalog (incremental unless --full)."""
     try:
-        report = asyncio.run(run_sync(get_settings(), tenant, full, recreate))
+        report = asyncio.run(run_catalog_sync(get_settings(), tenant, full=full,
+                                              recreate=recreate))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     except FlowToolError as exc:
         console.print(f"[red]sync failed[/]: {exc}")
         raise typer.Exit(1) from None

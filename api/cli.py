@@ -27,6 +27,23 @@ app.command("demo")(demo)
 app.command("token")(token)
 
 
+@app.command("worker")
+def worker(concurrency: int = typer.Option(2, min=1, help="Parallel tasks."),
+           loglevel: str = typer.Option("INFO")) -> None:
+    """Run a Celery worker (flows, catalog syncs) on the Redis broker."""
+    from api.worker import app as celery
+
+    celery.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"])
+
+
+@app.command("beat")
+def beat(loglevel: str = typer.Option("INFO")) -> None:
+    """Run Celery beat: the catalog sync of every tenant every BALCAO_CATALOG_SYNC_INTERVAL_S."""
+    from api.worker import app as celery
+
+    celery.start(["beat", f"--loglevel={loglevel}"])
+
+
 @app.callback()
 def main() -> None:
     """Configure logging once for every command (level from BALCAO_LOG_LEVEL)."""

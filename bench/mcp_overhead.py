@@ -1,4 +1,7 @@
-"""What MCP costs on top of a direct call: Odoo ``search_records`` three ways, one run.
+"""What MCP costs on top of a direct call: catalog ``search`` and Odoo ``search_records``.
+
+Catalog ``search`` (200 demo products, embedded Qdrant, live overlay off so only MCP is
+measured) and Odoo ``search_records``, each three ways:
 
 - direct: ``OdooTools.search_records`` called in Python,
 - in-memory: the same tool through a fastmcp in-memory Client,
@@ -26,7 +29,10 @@ from pathlib import Path
 import redis
 from fastmcp import Client
 
+from bench.catalog_search import demo_docs
 from bench.odoo_roundtrip import free_port, wait_ready
+from mcp_servers.catalog.app import build_catalog_server
+from mcp_servers.catalog.server import CatalogTools
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.gateway.tokens import mint_token
 from mcp_servers.odoo.app import build_odoo_server
@@ -75,7 +81,31 @@ async def timed(fn: Callable[[], Awaitable[object]], n: int) -> tuple[float, flo
     return summary(samples)
 
 
+async def catalog_rows(n: int) -> list[tuple[str, tuple[float, float]]]:
+    tools = CatalogTools(Settings(_env_file=None, qdrant_path=Path(":memory:")))
+    tools.index.upsert("casaobra", demo_docs())
+    server = build_catalog_server(tools)
+    query = {"query": "parafuso sextavado 3/8 x 2", "live": False}
+
+    async def direct() -> object:
+        return await asyncio.to_thread(tools.search, query["query"], live=False)
+
+    rows = [("catalog: direct Python call", await timed(direct, n))]
+    async with Client(server) as client:
+        rows.append(("catalog: in-memory MCP client",
+                     await timed(lambda: client.call_tool("search", query), n)))
+    with LoopbackServer(server.http_app()) as http:
+        async with Client(f"{http.url}/mcp") as client:
+            rows.append(("catalog: streamable HTTP",
+                         await timed(lambda: client.call_tool("search", query), n)))
+    return rows
+
+
 async def run(url: str, n: int, data_dir: str, redis_url: str) -> None:
+    print(f"{'catalog search (200 products)':<32}{'p50 ms':>9}{'p95 ms':>9}")
+    for name, (p50, p95) in await catalog_rows(n):
+        print(f"{name:<32}{p50:>9.2f}{p95:>9.2f}")
+    print()
     settings = Settings(_env_file=None, odoo_url=url, odoo_secret=demo_api_key("admin"),
                         tenants_file=Path(data_dir) / "none.json")
     tools = OdooTools(CredentialManager.from_settings(settings), settings)

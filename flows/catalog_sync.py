@@ -14,7 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from flows.mcp_client import McpTools
+from flows.mcp_client import McpTools, gateway_tools
+from mcp_servers.gateway.assemble import Gateway
+from mcp_servers.settings import Settings
 
 PAGE = 200
 FIELDS = ["default_code", "barcode", "name", "categ_id", "uom_id", "lst_price",
@@ -96,3 +98,25 @@ async def sync_catalog(tools: McpTools, tenant: str = "", *, full: bool = False)
         report.deleted += deleted["deleted"]
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+async def run_catalog_sync(settings: Settings, tenant: str = "", *, full: bool = False,
+                           recreate: bool = False) -> SyncReport:
+    """One sync through the gateway (in-process unless BALCAO_MCP_URL is set).
+
+    ``recreate`` drops and rebuilds the collection first (embedding model changed); it
+    needs the in-process catalog.
+    """
+    gateway = None
+    if recreate:
+        if settings.mcp_url:
+            raise ValueError("recreate works on the in-process catalog only; unset "
+                             "BALCAO_MCP_URL")
+        gateway = Gateway(settings, http=False, default_role="operator")
+        gateway.catalog.index.recreate()
+    try:
+        async with gateway_tools(settings, gateway=gateway) as tools:
+            return await sync_catalog(tools, tenant, full=full or recreate)
+    finally:
+        if gateway is not None:
+            gateway.catalog.close()

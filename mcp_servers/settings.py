@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     catalog_collection: str = "catalog"
     catalog_read_only: bool = Field(
         False, description="Hide and refuse the catalog's upsert/delete tools.")
+    catalog_sync_interval_s: float = Field(
+        900.0, description="How often `balcao beat` syncs every tenant's catalog.")
     catalog_live_ttl_s: float = Field(
         30.0, description="How long live Odoo price/stock of search hits is cached.")
     embeddings_url: str = Field(
@@ -130,6 +132,13 @@ class Settings(BaseSettings):
         "", description="Prefix for query texts sent to the endpoint (e5 models: 'query: ').")
     embeddings_document_prefix: str = Field(
         "", description="Prefix for product texts sent to the endpoint (e5: 'passage: ').")
+
+    # --- language model for crews (empty = deterministic templates, fully offline) ---
+    llm_model: str = Field("", description="LiteLLM-style model id, e.g. openai/gpt-4o-mini; "
+                           "empty = no LLM.")
+    llm_base_url: str = Field("", description="OpenAI-compatible base URL for llm_model.")
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = 60.0
 
     log_level: str = "INFO"
 

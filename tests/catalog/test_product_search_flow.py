@@ -66,3 +66,38 @@ def test_cli_sync_then_search(embedded_odoo: EmbeddedOdoo, tmp_path: Path,
         assert [b["default_code"] for b in answer["best"][:2]] == ["FEL-0004", "FEL-0002"]
     finally:
         get_settings.cache_clear()
+
+
+async def test_crewai_flow_without_llm_uses_the_template(gateway: Gateway) -> None:
+    from flows.product_search_flow import ProductSearchFlow
+
+    flow = ProductSearchFlow(gateway.settings, gateway)
+    answer = await flow.kickoff_async(inputs={"query": "furadeira 220V"})
+    assert flow.state.worded_by == "template"
+    assert [s.default_code for s in answer.best[:2]] == ["FEL-0004", "FEL-0002"]
+    assert "R$" in answer.message
+
+
+def test_crew_is_built_from_yaml_with_no_tools() -> None:
+    from crewai import LLM
+
+    from crews.product_search.crew import build_crew, load_config
+
+    agents, tasks = load_config()
+    crew = build_crew(LLM(model="openai/gpt-4o-mini", api_key="sk-not-used"))
+    [agent] = crew.agents
+    [task] = crew.tasks
+    assert agent.role.strip() == agents["product_specialist"]["role"].strip()
+    assert agent.tools == [] and agent.allow_delegation is False
+    assert "{candidates}" in task.description and "{query}" in task.description
+    assert set(tasks) == {"answer_customer"}
+
+
+def test_crewai_never_phones_home() -> None:
+    import os
+
+    import flows  # noqa: F401  (sets the switches on import)
+
+    assert os.environ["CREWAI_DISABLE_TELEMETRY"] == "true"
+    assert os.environ["OTEL_SDK_DISABLED"] == "true"
+    assert os.environ["CREWAI_TRACING_ENABLED"] == "false"
