@@ -69,8 +69,16 @@ def search(query: str = typer.Argument(..., help='e.g. "furadeira 220V"'),
            ) -> None:
     """Search the catalog as a customer would ask; ranked, explained answer."""
 
+    settings = get_settings()
+
     async def run() -> ProductAnswer:
-        async with gateway_tools(get_settings(), role="viewer") as tools:
+        if settings.llm_model:  # the CrewAI Flow: search, then the crew words the reply
+            from flows.product_search_flow import ProductSearchFlow
+
+            return await ProductSearchFlow(settings).kickoff_async(
+                inputs={"query": query, "limit": limit, "tenant": tenant})
+        # without a model the flow is its search step; skip loading crewai (seconds)
+        async with gateway_tools(settings, role="viewer") as tools:
             return await search_products(tools, query, limit=limit, tenant=tenant)
 
     try:
