@@ -107,6 +107,22 @@ class Settings(BaseSettings):
     chatwoot_inbox_ids: str = Field(
         "", description="Comma-separated inbox ids the Chatwoot tools may touch; empty = all.")
 
+    # --- WhatsApp order intake (webhook API and workers) ---
+    chatwoot_webhook_secret: SecretStr | None = Field(
+        None, description="Secret Chatwoot signs webhooks with (X-Chatwoot-Signature).")
+    webhook_token: SecretStr | None = Field(
+        None, description="Shared ?token= for unsigned webhooks (older Chatwoot).")
+    demo_mode: bool = Field(
+        False, description="Allow unauthenticated webhooks (embedded demo only).")
+    webhook_max_bytes: int = 1_048_576
+    webhook_tolerance_s: int = Field(300, description="Oldest signature timestamp accepted.")
+    debounce_s: float = Field(
+        3.0, description="Quiet time that closes a burst of messages into one turn.")
+    conversation_ttl_s: int = Field(
+        7 * 86_400, description="How long conversation state stays in Redis.")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
     # --- product catalog (Qdrant + embeddings) ---
     qdrant_url: str = Field("", validation_alias=AliasChoices("QDRANT_URL", "BALCAO_QDRANT_URL"),
                             description="Qdrant server URL; empty = embedded local mode.")
