@@ -1,17 +1,25 @@
-"""Shared fixtures: real parts started for the test session (embedded Odoo on loopback)."""
+"""Shared fixtures: real parts for the session (embedded Odoo, redis-server, synced catalog)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
+from flows.catalog_sync import SyncReport, sync_catalog
+from flows.mcp_client import gateway_tools
+from mcp_servers.gateway.assemble import Gateway
+from mcp_servers.settings import Settings
 from sandbox.odoo import EmbeddedOdoo
+from sandbox.odoo.security import demo_api_key
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +56,24 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+def catalog_settings(odoo: EmbeddedOdoo, tmp: Path, **overrides: Any) -> Settings:
+    """Settings for the embedded Odoo, an in-memory Qdrant and no tenants file."""
+    return Settings(_env_file=None, odoo_url=odoo.url, odoo_secret=demo_api_key("admin"),
+                    tenants_file=tmp / "no-tenants.json", qdrant_path=Path(":memory:"),
+                    audit_dir=tmp / "audit", **overrides)
+
+
+@pytest.fixture(scope="session")
+def catalog_gateway(embedded_odoo: EmbeddedOdoo,
+                    tmp_path_factory: pytest.TempPathFactory) -> tuple[Gateway, SyncReport]:
+    """An in-process gateway whose catalog holds the 200 demo products (synced once)."""
+    settings = catalog_settings(embedded_odoo, tmp_path_factory.mktemp("catalog"))
+    gateway = Gateway(settings, http=False, default_role="operator")
+
+    async def sync() -> SyncReport:
+        async with gateway_tools(settings, gateway=gateway) as tools:
+            return await sync_catalog(tools)
+
+    return gateway, asyncio.run(sync())
