@@ -13,9 +13,13 @@ from typing import Any
 
 import redis
 from celery import Celery
+from celery.exceptions import MaxRetriesExceededError
 
 from flows.catalog_sync import run_catalog_sync
-from flows.mcp_client import FlowToolError
+from flows.conversations import ConversationStore
+from flows.mcp_client import FlowToolError, gateway_tools
+from flows.order_turn import run_turn
+from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.odoo.tenants import CredentialManager
 from mcp_servers.settings import Settings, get_settings
 
@@ -35,6 +39,84 @@ def make_app(settings: Settings) -> Celery:
 
 
 app = make_app(get_settings())
+_gateway: Gateway | None = None
+TURN_RETRIES = 5
+SORRY = {"pt": "Desculpe a demora! Tivemos um problema técnico; um atendente vai continuar "
+               "seu atendimento por aqui.",
+         "en": "Sorry for the delay! We had a technical problem; a person from our team "
+               "will continue here."}
+
+
+def shared_gateway(settings: Settings) -> Gateway:
+    """One gateway per worker process: the embedding model and Qdrant open once."""
+    global _gateway
+    if _gateway is None:
+        _gateway = Gateway(settings, http=False, default_role="operator")
+    return _gateway
+
+
+def use_gateway(gateway: Gateway | None) -> None:
+    """Run this process's tasks on ``gateway`` (the demo and tests share theirs)."""
+    global _gateway
+    _gateway = gateway
+
+
+@app.task(name="balcao.process_conversation", bind=True, max_retries=TURN_RETRIES)
+def process_conversation(self: Any, account_id: int, conversation_id: int) -> dict[str, Any]:
+    """One turn of one conversation: strictly in order, after the customer paused."""
+    settings = get_settings()
+    store = ConversationStore.from_url(settings.redis_url, settings.conversation_ttl_s)
+    lock = store.redis.lock(f"balcao:lock:conv:{account_id}:{conversation_id}",
+                            timeout=300, blocking=False)
+    if not lock.acquire():  # another turn of this conversation is running
+        raise self.retry(countdown=1, max_retries=None)
+    try:
+        quiet = store.quiet_for(account_id, conversation_id)
+        if quiet < settings.debounce_s:  # the customer is still typing: wait for the burst
+            raise self.retry(countdown=settings.debounce_s - quiet, max_retries=None)
+        messages = store.take(account_id, conversation_id)
+        if not messages:
+            return {"status": "nothing to do"}
+        try:
+            state = asyncio.run(run_turn(settings, messages, store=store,
+                                         gateway=shared_gateway(settings)))
+        except Exception as exc:  # any failure: retry with backoff, then dead-letter
+            log.warning("turn of %s/%s failed (attempt %d): %s: %s", account_id,
+                        conversation_id, self.request.retries + 1, type(exc).__name__, exc)
+            try:
+                raise self.retry(countdown=min(2 ** self.request.retries * 5, 300))
+            except MaxRetriesExceededError:
+                give_up(settings, store, messages, str(exc))
+                return {"status": "dead-lettered", "messages": len(messages)}
+        store.done(account_id, conversation_id, len(messages))
+        return {"status": "answered", "messages": len(messages), "stage": state.stage}
+    finally:
+        lock.release()
+
+
+def give_up(settings: Settings, store: ConversationStore, messages: list[Any],
+            reason: str) -> None:
+    """Keep the turn in the dead-letter list, apologise, and hand over to a human."""
+    last = messages[-1]
+    store.dead_letter({"account_id": last.account_id, "conversation_id": last.conversation_id,
+                       "messages": [m.model_dump() for m in messages]}, reason)
+    store.done(last.account_id, last.conversation_id, len(messages))
+    store.set_handoff(last.account_id, last.conversation_id, on=True)
+    state = store.load_state(last.account_id, last.conversation_id)
+
+    async def apologise() -> None:
+        async with gateway_tools(settings, role="operator",
+                                 gateway=shared_gateway(settings)) as tools:
+            await tools.call("chatwoot_send_message", conversation_id=last.conversation_id,
+                             content=SORRY.get(state.language, SORRY["pt"]),
+                             idempotency_key=f"sorry:{last.message_id}")
+            await tools.call("chatwoot_update_status", conversation_id=last.conversation_id,
+                             status="open")
+    try:
+        asyncio.run(apologise())
+    except FlowToolError as exc:
+        log.error("could not tell the customer of %s/%s: %s", last.account_id,
+                  last.conversation_id, exc)
 
 
 @app.task(name="balcao.catalog_sync", bind=True, autoretry_for=(FlowToolError,),

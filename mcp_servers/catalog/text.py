@@ -54,6 +54,7 @@ SYNONYMS: dict[str, str] = {
     "carriola": "carrinho de mao", "pintar": "tinta", "ferro": "vergalhao",
     "branca": "branco", "preta": "preto", "amarela": "amarelo", "vermelha": "vermelho",
     "escura": "escuro", "clara": "claro", "lampada": "led", "bucha": "bucha nylon",
+    "cp2": "cp ii", "cp5": "cp v", "ac1": "ac-i", "ac2": "ac-ii", "ac3": "ac-iii",
 }
 _SYNONYM_RE = re.compile(r"(?<![a-z])(" + "|".join(
     sorted(map(re.escape, SYNONYMS), key=len, reverse=True)) + r")(?![a-z])")
@@ -103,6 +104,8 @@ def tokens(text: str) -> list[str]:
         if tok in STOPWORDS:
             continue
         out.append(stem(tok))
+        if "-" in tok and not CODE.match(tok):  # "ii-e-32" also answers "cp ii"
+            out.extend(p for p in tok.split("-") if p and p not in STOPWORDS)
         unit = _ATTRIBUTE.fullmatch(tok)
         if unit:  # "2.5mm2" also answers a bare "2,5"
             out.append(unit.group(1))

@@ -52,10 +52,10 @@ def test_the_set_is_big_and_split() -> None:
     assert len(holdout) >= 50 and {m["lang"] for m in holdout} == {"pt", "en"}
 
 
-@pytest.mark.parametrize(("split", "floor"), [("tune", 0.8), ("holdout", 0.5)])
+@pytest.mark.parametrize(("split", "floor"), [("tune", 0.85), ("holdout", 0.5)])
 def test_exact_cart_accuracy(catalog_gateway: tuple[Gateway, SyncReport], split: str,
                              floor: float) -> None:
-    """Floors sit just under the measured figures (0.836 tune, 0.533 holdout): regressions."""
+    """Floors sit just under the measured figures (0.879 tune, 0.533 holdout): regressions."""
     gateway = catalog_gateway[0]
     part = [m for m in MESSAGES if m["split"] == split]
     accuracy = sum(exact_cart(gateway, m) for m in part) / len(part)
