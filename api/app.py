@@ -26,6 +26,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from api.celery_app import make_app
 from api.webhooks import WebhookRejected, classify, verify_signature, verify_token
 from flows.conversations import ConversationState, ConversationStore
 from mcp_servers.gateway.assemble import jwt_verifier
@@ -54,7 +55,7 @@ def check_auth_configured(settings: Settings) -> None:
 
 
 def celery_enqueue(settings: Settings) -> Enqueue:
-    from api.worker import app as celery
+    celery = make_app(settings)
 
     def enqueue(account_id: int, conversation_id: int, delay_s: float) -> None:
         celery.send_task("balcao.process_conversation", args=[account_id, conversation_id],
@@ -171,3 +172,10 @@ def create_app(settings: Settings, *, enqueue: Enqueue | None = None,
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The API from the environment (``balcao api``; one per uvicorn worker process)."""
+    from mcp_servers.settings import get_settings
+
+    return create_app(get_settings())

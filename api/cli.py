@@ -27,6 +27,18 @@ app.command("demo")(demo)
 app.command("token")(token)
 
 
+@app.command("api")
+def api(host: str = typer.Option(None, help="Bind address (default BALCAO_API_HOST)."),
+        port: int = typer.Option(None, help="Port (default BALCAO_API_PORT)."),
+        workers: int = typer.Option(1, min=1, help="uvicorn worker processes.")) -> None:
+    """Serve the HTTP API: Chatwoot webhook, conversations, health, metrics, /docs."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("api.app:app_from_env", factory=True, host=host or settings.api_host,
+                port=port or settings.api_port, workers=workers, log_level="warning")
+
+
 @app.command("worker")
 def worker(concurrency: int = typer.Option(2, min=1, help="Parallel tasks."),
            loglevel: str = typer.Option("INFO")) -> None:

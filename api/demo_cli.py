@@ -2,7 +2,9 @@
 
 It starts the embedded Odoo with the Casa & Obra demo company, takes a short tour of it
 through the Odoo connector, syncs the product catalog into the embedded Qdrant through the
-MCP gateway and answers three customer searches with the product search flow.
+MCP gateway, answers three customer searches with the product search flow, and plays a
+WhatsApp conversation through the API, the Celery worker and the order flow, ending with
+the quotation read back from Odoo.
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ def demo(
             "odoo_secret": SecretStr(demo_api_key("admin")),
             "tenants_file": Path(data_dir or settings.sandbox_dir) / "no-tenants.json"})
         asyncio.run(catalog_tour(demo_settings))
+        from api.demo_whatsapp import play
+
+        play(demo_settings, odoo, Path(data_dir or settings.sandbox_dir), console)
 
 
 async def catalog_tour(settings: Settings) -> None:

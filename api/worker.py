@@ -12,9 +12,9 @@ import logging
 from typing import Any
 
 import redis
-from celery import Celery
 from celery.exceptions import MaxRetriesExceededError
 
+from api.celery_app import make_app
 from flows.catalog_sync import run_catalog_sync
 from flows.conversations import ConversationStore
 from flows.mcp_client import FlowToolError, gateway_tools
@@ -24,18 +24,6 @@ from mcp_servers.odoo.tenants import CredentialManager
 from mcp_servers.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-
-def make_app(settings: Settings) -> Celery:
-    celery = Celery("balcao", broker=settings.redis_url, backend=settings.redis_url)
-    celery.conf.update(
-        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        task_serializer="json", result_serializer="json", accept_content=["json"],
-        result_expires=86_400, broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
-        beat_schedule={"catalog-sync": {"task": "balcao.catalog_sync_all",
-                                        "schedule": settings.catalog_sync_interval_s}})
-    return celery
 
 
 app = make_app(get_settings())
@@ -55,6 +43,11 @@ def shared_gateway(settings: Settings) -> Gateway:
     return _gateway
 
 
+def current_settings() -> Settings:
+    """The shared gateway's settings when a process set one (the demo), else the env's."""
+    return _gateway.settings if _gateway is not None else get_settings()
+
+
 def use_gateway(gateway: Gateway | None) -> None:
     """Run this process's tasks on ``gateway`` (the demo and tests share theirs)."""
     global _gateway
@@ -64,7 +57,7 @@ def use_gateway(gateway: Gateway | None) -> None:
 @app.task(name="balcao.process_conversation", bind=True, max_retries=TURN_RETRIES)
 def process_conversation(self: Any, account_id: int, conversation_id: int) -> dict[str, Any]:
     """One turn of one conversation: strictly in order, after the customer paused."""
-    settings = get_settings()
+    settings = current_settings()
     store = ConversationStore.from_url(settings.redis_url, settings.conversation_ttl_s)
     lock = store.redis.lock(f"balcao:lock:conv:{account_id}:{conversation_id}",
                             timeout=300, blocking=False)

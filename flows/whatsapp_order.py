@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 
 from crewai.flow.flow import Flow, listen, router, start
@@ -22,9 +23,13 @@ from flows.conversations import CartLine, ConversationState, SaleOrderRef, Turn
 from flows.mcp_client import FlowToolError, McpTools
 from flows.order_resolution import Option, resolve
 from flows.persistence import RedisFlowPersistence
+from mcp_servers.catalog.text import fold
 
+log = logging.getLogger(__name__)
 HISTORY = 20
 MAX_QUANTITY = 10_000
+UOM_WORDS = {"cx": "caixa", "pct": "pacote", "un": "unidade", "saco": "saco", "lata": "lata",
+             "rolo": "rolo", "barra": "barra", "par": "par"}
 _EN = re.compile(r"\b(the|and|please|i|want|need|can|bags?|boxes|rolls?|of|yes|hello|hi|"
                  r"how|much|order|my|thanks|where|is)\b")
 _PT = re.compile(r"\b(o|a|de|e|quero|preciso|me|sim|oi|ola|bom|dia|caixas?|sacos?|"
@@ -86,6 +91,11 @@ class WhatsAppOrderFlow(Flow[OrderState]):
         super().__init__(persistence=persistence, suppress_flow_events=True)
         self._tools = tools
         self._tenant = tenant
+
+    def _log_flow_event(self, message: str, color: str = "yellow",
+                        level: str = "info") -> None:
+        """CrewAI prints these to stdout; they belong in the debug log."""
+        log.debug("%s", message)
 
     @property
     def tools(self) -> McpTools:
@@ -201,8 +211,10 @@ class WhatsAppOrderFlow(Flow[OrderState]):
 
     def _find_line(self, item: ParsedItem, hits_codes: list[str]) -> CartLine | None:
         cart = self.state.cart
-        if not item.text:
-            return cart[-1] if cart else None
+        if not item.text:  # "na verdade são 3 caixas": the line sold in boxes, else the last
+            same_unit = [line for line in cart if item.unit and
+                         fold(line.uom).startswith(UOM_WORDS.get(item.unit, item.unit))]
+            return (same_unit or cart or [None])[-1]
         for code in hits_codes:
             for line in cart:
                 if line.default_code == code:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from flows.catalog_sync import SyncReport, sync_catalog
 from flows.mcp_client import gateway_tools
@@ -20,6 +15,7 @@ from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.settings import Settings
 from sandbox.odoo import EmbeddedOdoo
 from sandbox.odoo.security import demo_api_key
+from sandbox.redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -32,30 +28,8 @@ def embedded_odoo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on a free loopback port, for the whole session."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is missing: `make setup` installs it"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                "--dir", str(data), "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise
-            time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
 
 
 def catalog_settings(odoo: EmbeddedOdoo, tmp: Path, **overrides: Any) -> Settings:

@@ -261,8 +261,8 @@ def parse(text: str) -> ParsedTurn:
     if intent in ("add", "remove", "change_qty", "question"):
         items = parse_items(_strip_intent_words(text, intent))
         if intent == "change_qty" and not items:
-            qty, _unit, _rest = _quantity(_strip_intent_words(text, intent).split())
-            items = [ParsedItem(text="", quantity=qty)] if qty is not None else []
+            qty, unit, _rest = _quantity(_strip_intent_words(text, intent).split())
+            items = [ParsedItem(text="", quantity=qty, unit=unit)] if qty is not None else []
         if intent == "add" and not items:
             intent = "other"
         return ParsedTurn(intent=intent, items=items, order_ref=ref.group(1).upper()

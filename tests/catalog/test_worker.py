@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from api.worker import catalog_sync, make_app
+from api.celery_app import make_app
+from api.worker import catalog_sync
 from mcp_servers.settings import Settings
 from sandbox.odoo import EmbeddedOdoo
 from sandbox.odoo.security import demo_api_key

@@ -101,6 +101,9 @@ def test_happy_path_in_portuguese_creates_one_quotation(stack: Settings,
                   "Oi, quero 2 caixas de parafuso sextavado 3/8 x 2 e 1 furadeira de impacto "
                   "650W 220V")
     assert "FIX-0008" in summary and "FEL-0002" in summary and "SIM" in summary
+    changed = say(chatwoot, conversation.display_id, "na verdade são 3 caixas")
+    assert "- 3 Caixa Parafuso sextavado 3/8 x 2" in changed
+    assert "- 1 Unidade Furadeira" in changed
     done = say(chatwoot, conversation.display_id, "sim")
     assert "Orçamento S" in done
     name = done.split("Orçamento ")[1].split()[0]
@@ -112,7 +115,7 @@ def test_happy_path_in_portuguese_creates_one_quotation(stack: Settings,
     lines = odoo(stack).search_read("sale.order.line", [["order_id", "=", order["id"]]],
                                     ["product_id", "product_uom_qty"])
     assert sorted((line["product_id"][1][1:9], line["product_uom_qty"]) for line in lines) == [
-        ("FEL-0002", 1.0), ("FIX-0008", 2.0)]
+        ("FEL-0002", 1.0), ("FIX-0008", 3.0)]
     total = f"{order['amount_total']:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
     assert f"R$ {total}" in done
     again = say(chatwoot, conversation.display_id, "sim, pode confirmar")
