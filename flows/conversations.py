@@ -29,6 +29,19 @@ return redis.call('LRANGE', KEYS[2], 0, -1)
 """
 
 
+# dedupe by delivery and by message id, then append and stamp, in one round trip
+_RECORD = """
+if ARGV[1] ~= '' and redis.call('SET', KEYS[1], 1, 'NX', 'EX', ARGV[3]) == false then
+  return 0
+end
+if redis.call('SET', KEYS[2], 1, 'NX', 'EX', ARGV[3]) == false then return 0 end
+redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[3])
+return 1
+"""
+
+
 class IncomingMessage(BaseModel):
     """What a turn needs from one customer message (the webhook's payload distilled)."""
 
@@ -92,6 +105,7 @@ class ConversationStore:
         self.redis = client
         self.ttl_s = ttl_s
         self._take = client.register_script(_TAKE)
+        self._record = client.register_script(_RECORD)
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int = 7 * 86_400) -> ConversationStore:
@@ -99,20 +113,12 @@ class ConversationStore:
 
     def record(self, message: IncomingMessage, delivery_id: str = "") -> bool:
         """Store a new message durably; False when it (or its delivery) was seen before."""
-        seen = f"balcao:seen:msg:{message.account_id}:{message.message_id}"
-        if delivery_id and not self.redis.set(f"balcao:seen:delivery:{delivery_id}", 1,
-                                              nx=True, ex=self.ttl_s):
-            return False
-        if not self.redis.set(seen, 1, nx=True, ex=self.ttl_s):
-            return False
-        inbox = _key(message.account_id, message.conversation_id, "inbox")
-        last = _key(message.account_id, message.conversation_id, "last_in")
-        with self.redis.pipeline() as pipe:
-            pipe.rpush(inbox, message.model_dump_json())
-            pipe.expire(inbox, self.ttl_s)
-            pipe.set(last, message.received_at, ex=self.ttl_s)
-            pipe.execute()
-        return True
+        keys = [f"balcao:seen:delivery:{delivery_id}",
+                f"balcao:seen:msg:{message.account_id}:{message.message_id}",
+                _key(message.account_id, message.conversation_id, "inbox"),
+                _key(message.account_id, message.conversation_id, "last_in")]
+        return bool(self._record(keys=keys, args=[delivery_id, message.model_dump_json(),
+                                                  self.ttl_s, message.received_at]))
 
     def quiet_for(self, account_id: int, conversation_id: int) -> float:
         """Seconds since the conversation's last customer message (inf when none)."""
