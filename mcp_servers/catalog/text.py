@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _QUOTES = str.maketrans({"\u201d": '"', "\u201c": '"', "\u2033": '"', "\u00b4": "'",
                          "\u2019": "'", "\u00b2": "2", "\u00ba": "o", "\u00aa": "a"})
@@ -66,6 +67,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
+@lru_cache(maxsize=65_536)  # product names recur in every search's candidates
 def normalize(text: str) -> str:
     """Canonical spelling of sizes, units and voltages ('3/8"' → 3/8, '220 V' → 220v)."""
     text = _DECIMAL_COMMA.sub(r"\1.\2", fold(text))
@@ -99,6 +101,12 @@ def stem(token: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Normalised, stemmed tokens without stop words; dimensions also yield their parts."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=65_536)
+def _tokens(text: str) -> tuple[str, ...]:
+    """Normalised, stemmed tokens without stop words; dimensions also yield their parts."""
     out: list[str] = []
     for tok in TOKEN.findall(normalize(text)):
         if tok in STOPWORDS:
@@ -112,7 +120,7 @@ def tokens(text: str) -> list[str]:
         dims = _DIMENSION.fullmatch(tok.replace("x", " x ", 1)) if "x" in tok else None
         if dims and tok[0].isdigit():
             out.extend(dims.groups())
-    return out
+    return tuple(out)
 
 
 def trigrams(token: str) -> list[str]:
@@ -163,6 +171,7 @@ class Attributes:
         return found
 
 
+@lru_cache(maxsize=65_536)
 def attributes(text: str) -> Attributes:
     """Voltages, powers, volumes, weights, lengths and sizes stated in ``text``."""
     norm = normalize(text)
