@@ -59,8 +59,9 @@ def process_conversation(self: Any, account_id: int, conversation_id: int) -> di
     """One turn of one conversation: strictly in order, after the customer paused."""
     settings = current_settings()
     store = ConversationStore.from_url(settings.redis_url, settings.conversation_ttl_s)
+    # a dead worker's lock frees itself when its task would be redelivered anyway
     lock = store.redis.lock(f"balcao:lock:conv:{account_id}:{conversation_id}",
-                            timeout=300, blocking=False)
+                            timeout=settings.task_visibility_s, blocking=False)
     if not lock.acquire():  # another turn of this conversation is running
         raise self.retry(countdown=1, max_retries=None)
     try:

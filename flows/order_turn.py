@@ -1,10 +1,10 @@
 """One turn of a WhatsApp conversation, exactly once: flow, reply, state.
 
-A turn is every message the customer sent in one burst. The state is saved after the flow
-has run and before the reply is sent; the reply is marked sent afterwards. A turn that is
-retried after a crash therefore either re-runs from the previous state (nothing was
-saved), or only re-sends the saved reply (the flow had finished): the cart never changes
-twice and the quotation key (conversation + message) makes Odoo return the same order.
+A turn is every message the customer sent in one burst. The state (with the ids of the
+messages it answered) is saved after the flow has run and before the reply is sent; the
+reply is marked sent afterwards. A turn retried after a crash therefore re-runs only
+messages not yet answered, or only re-sends the saved reply: the cart never changes twice
+and the quotation key (conversation + message) makes Odoo return the same order.
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ async def run_turn(settings: Settings, messages: list[IncomingMessage], *,
     flow_id = f"{last.account_id}:{last.conversation_id}"
     persistence = RedisFlowPersistence(url=settings.redis_url, ttl_s=settings.conversation_ttl_s)
     saved = persistence.load_state(flow_id)
+    handled = set((saved or {}).get("handled_ids", []))
+    fresh = [m for m in messages if m.message_id not in handled]
     async with gateway_tools(settings, role="operator", gateway=gateway) as tools:
-        if saved and saved.get("last_message_id") == last.message_id:
+        if saved and not fresh:
             state = OrderState.model_validate(saved)  # the flow finished before a crash
         else:
+            messages, last = fresh, fresh[-1]
             await _typing(tools, last.conversation_id, on=True)
             try:
                 flow = WhatsAppOrderFlow(tools, persistence, tenant=settings.default_tenant)
@@ -45,6 +48,7 @@ async def run_turn(settings: Settings, messages: list[IncomingMessage], *,
                 await _typing(tools, last.conversation_id, on=False)
             state = flow.state
             state.history = [*state.history, Turn(role="bot", text=state.reply)][-HISTORY:]
+            state.handled_ids = [*state.handled_ids, *(m.message_id for m in messages)][-50:]
             persistence.save_state(flow_id, "turn", state)
         if not state.reply_sent:
             await tools.call("chatwoot_send_message", conversation_id=last.conversation_id,

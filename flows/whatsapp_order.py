@@ -16,7 +16,7 @@ import logging
 import re
 
 from crewai.flow.flow import Flow, listen, router, start
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 
 from crews.order_intake.offline import ParsedItem, ParsedTurn, parse
 from flows.conversations import CartLine, ConversationState, SaleOrderRef, Turn
@@ -58,6 +58,7 @@ class OrderState(ConversationState):
     quoted_cart_hash: str = ""
     reply: str = ""
     reply_sent: bool = False
+    handled_ids: list[int] = Field(default_factory=list)  # answered messages (crash replays)
     parsed: ParsedTurn | None = None
 
 

@@ -120,6 +120,8 @@ class Settings(BaseSettings):
         3.0, description="Quiet time that closes a burst of messages into one turn.")
     conversation_ttl_s: int = Field(
         7 * 86_400, description="How long conversation state stays in Redis.")
+    task_visibility_s: int = Field(
+        300, description="A task a dead worker held is redelivered after this many seconds.")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
