@@ -160,9 +160,5 @@ class ConversationStore:
             return ConversationState.model_validate_json(raw)
         return ConversationState(account_id=account_id, conversation_id=conversation_id)
 
-    def save_state(self, state: ConversationState) -> None:
-        self.redis.set(_key(state.account_id, state.conversation_id, "state"),
-                       state.model_dump_json(), ex=self.ttl_s)
-
     def has_state(self, account_id: int, conversation_id: int) -> bool:
         return bool(self.redis.exists(_key(account_id, conversation_id, "state")))

@@ -35,7 +35,8 @@ class Resolution(BaseModel):
     options: list[Option] = []
 
 
-def _option(hit: dict[str, Any]) -> Option:
+def option_from_hit(hit: dict[str, Any]) -> Option:
+    """A catalog_search hit as an offer to the customer."""
     return Option(product_id=hit["product_id"], default_code=hit["default_code"],
                   name=hit["name"], price=hit["price"], qty_available=hit["qty_available"],
                   uom=hit["uom"])
@@ -44,19 +45,20 @@ def _option(hit: dict[str, Any]) -> Option:
 def decide(item: ParsedItem, hits: list[dict[str, Any]]) -> Resolution:
     """The rule above, on catalog_search hits (best first)."""
     if not hits or hits[0]["score"] < MIN_SCORE:
-        return Resolution(item=item, status="unknown", options=[_option(h) for h in hits[:3]])
+        return Resolution(item=item, status="unknown",
+                          options=[option_from_hit(h) for h in hits[:3]])
     top = hits[0]
     if top["match"]["exact_code"]:
-        return Resolution(item=item, status="resolved", product=_option(top))
+        return Resolution(item=item, status="resolved", product=option_from_hit(top))
     said = set(top["match"]["matched_terms"])
     # a runner-up is a real alternative when it is nearly as good and the customer's words
     # give no reason to prefer the top hit (it matches every word the top one matches)
     close = [h for h in hits if h is top or (h["score"] >= CLOSE * top["score"] and
                                               said <= set(h["match"]["matched_terms"]))]
     if len(close) == 1 and not top["match"]["conflicts"]:
-        return Resolution(item=item, status="resolved", product=_option(top))
+        return Resolution(item=item, status="resolved", product=option_from_hit(top))
     fitting = [h for h in close if not h["match"]["conflicts"]] or close
-    return Resolution(item=item, status="ask", options=[_option(h) for h in fitting[:3]])
+    return Resolution(item=item, status="ask", options=[option_from_hit(h) for h in fitting[:3]])
 
 
 async def resolve(tools: McpTools, item: ParsedItem, tenant: str = "") -> Resolution:

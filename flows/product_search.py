@@ -8,18 +8,15 @@ stock it offers in-stock alternatives from a second search restricted to stock. 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from flows.mcp_client import McpTools
+from flows.replies import language_of, money
 
 SAME_NEED = 0.8  # an in-stock hit this close to the best already answers the customer
 ALTERNATIVE = 0.5  # below this score an in-stock product answers another need
-_ENGLISH_WORDS = ("the a an with for of and white black paint drill bolt screw cable tape "
-                  "liters litres gallon box pack bag hammer saw glue pipe")
-_ENGLISH = frozenset(_ENGLISH_WORDS.split())
 
 
 class Suggestion(BaseModel):
@@ -42,13 +39,6 @@ class ProductAnswer(BaseModel):
     alternatives: list[Suggestion] = Field(
         description="In-stock products offered because the best match has no stock.")
     message: str
-
-
-def language_of(text: str) -> str:
-    """'en' when most words are common English ones, else 'pt' (the shop's language)."""
-    words = re.findall(r"[a-z]+", text.lower())
-    english = sum(w in _ENGLISH for w in words)
-    return "en" if words and english * 2 >= len(words) else "pt"
 
 
 def _why(hit: dict[str, Any], lang: str) -> str:
@@ -74,10 +64,6 @@ def _suggestion(hit: dict[str, Any], lang: str) -> Suggestion:
                       in_stock=hit["in_stock"], score=hit["score"], why=_why(hit, lang))
 
 
-def _money(value: float) -> str:
-    return f"R$ {value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-
-
 def compose(query: str, lang: str, best: list[Suggestion],
             alternatives: list[Suggestion]) -> str:
     """The reply text, from the computed figures only."""
@@ -91,11 +77,11 @@ def compose(query: str, lang: str, best: list[Suggestion],
         stock = (f"{s.qty_available:g} in stock" if lang == "en" else
                  f"{s.qty_available:g} em estoque") if s.in_stock else \
             ("out of stock" if lang == "en" else "sem estoque")
-        lines.append(f"{i}. {s.name} ({s.default_code}) — {_money(s.price)}/{s.uom}, {stock}")
+        lines.append(f"{i}. {s.name} ({s.default_code}) — {money(s.price)}/{s.uom}, {stock}")
     if alternatives:
         head = "In stock instead:" if lang == "en" else "Com estoque, no lugar:"
         lines.append(head)
-        lines += [f"- {a.name} ({a.default_code}) — {_money(a.price)}/{a.uom}"
+        lines += [f"- {a.name} ({a.default_code}) — {money(a.price)}/{a.uom}"
                   for a in alternatives]
     return "\n".join(lines)
 

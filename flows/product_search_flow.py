@@ -32,6 +32,7 @@ class ProductSearchState(BaseModel):
 class ProductSearchFlow(Flow[ProductSearchState]):
     """``ProductSearchFlow(settings).kickoff(inputs={"query": "furadeira 220V"})``."""
 
+    _skip_auto_memory = True  # no CrewAI memory store on disk: the flow keeps no memory
     _settings: Settings = PrivateAttr()
     _gateway: Gateway | None = PrivateAttr(default=None)
 

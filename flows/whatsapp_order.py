@@ -21,8 +21,9 @@ from pydantic import BaseModel, Field, PrivateAttr
 from crews.order_intake.offline import ParsedItem, ParsedTurn, parse
 from flows.conversations import CartLine, ConversationState, SaleOrderRef, Turn
 from flows.mcp_client import FlowToolError, McpTools
-from flows.order_resolution import Option, resolve
+from flows.order_resolution import Option, option_from_hit, resolve
 from flows.persistence import RedisFlowPersistence
+from flows.replies import language_of, money
 from mcp_servers.catalog.text import fold
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,6 @@ HISTORY = 20
 MAX_QUANTITY = 10_000
 UOM_WORDS = {"cx": "caixa", "pct": "pacote", "un": "unidade", "saco": "saco", "lata": "lata",
              "rolo": "rolo", "barra": "barra", "par": "par"}
-_EN = re.compile(r"\b(the|and|please|i|want|need|can|bags?|boxes|rolls?|of|yes|hello|hi|"
-                 r"how|much|order|my|thanks|where|is)\b")
-_PT = re.compile(r"\b(o|a|de|e|quero|preciso|me|sim|oi|ola|bom|dia|caixas?|sacos?|"
-                 r"quanto|pedido|meu|obrigad\w|cade|tem|vc|pfv)\b")
 
 
 class PendingChoice(BaseModel):
@@ -60,20 +57,6 @@ class OrderState(ConversationState):
     reply_sent: bool = False
     handled_ids: list[int] = Field(default_factory=list)  # answered messages (crash replays)
     parsed: ParsedTurn | None = None
-
-
-def language_of(text: str, current: str) -> str:
-    lowered = text.lower()
-    en, pt = len(_EN.findall(lowered)), len(_PT.findall(lowered))
-    if en > pt:
-        return "en"
-    if pt > en:
-        return "pt"
-    return current
-
-
-def money(value: float) -> str:
-    return f"R$ {value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
 def cart_hash(cart: list[CartLine]) -> str:
@@ -195,9 +178,7 @@ class WhatsAppOrderFlow(Flow[OrderState]):
     async def _alternatives(self, product: Option) -> list[Option]:
         result = await self.tools.call("catalog_search", query=product.name, limit=4,
                                        in_stock=True, tenant=self._tenant)
-        return [Option(product_id=h["product_id"], default_code=h["default_code"],
-                       name=h["name"], price=h["price"], qty_available=h["qty_available"],
-                       uom=h["uom"]) for h in result["hits"]
+        return [option_from_hit(h) for h in result["hits"]
                 if h["product_id"] != product.product_id][:3]
 
     def _options_text(self, options: list[Option], head: str) -> str:

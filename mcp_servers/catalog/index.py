@@ -14,8 +14,7 @@ import hashlib
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from qdrant_client import QdrantClient, models
@@ -137,18 +136,13 @@ class CatalogIndex:
             location = "memory"
         return cls(client, provider, collection=collection, location=location)
 
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        with self._lock:
-            yield
-
     # --- collection -------------------------------------------------------------------------
 
     def ensure(self) -> None:
         """Create the collection and payload indexes once; refuse a vector-size mismatch."""
         if self._ready:
             return
-        with self._guard():
+        with self._lock:
             if self.client.collection_exists(self.collection):
                 info = self.client.get_collection(self.collection)
                 vectors = info.config.params.vectors
@@ -174,7 +168,7 @@ class CatalogIndex:
 
     def recreate(self) -> None:
         """Drop and recreate the collection (model change, corruption)."""
-        with self._guard():
+        with self._lock:
             if self.client.collection_exists(self.collection):
                 self.client.delete_collection(self.collection)
             self._ready = False
@@ -182,7 +176,7 @@ class CatalogIndex:
 
     def info(self, tenant: str) -> CollectionInfo:
         self.ensure()
-        with self._guard():
+        with self._lock:
             info = self.client.get_collection(self.collection)
             total = self.client.count(self.collection, exact=True).count
         return CollectionInfo(
@@ -195,7 +189,7 @@ class CatalogIndex:
     def last_write_date(self, tenant: str) -> str:
         """The newest write_date indexed for ``tenant`` (the incremental sync's watermark)."""
         self.ensure()
-        with self._guard():
+        with self._lock:
             points, _ = self.client.scroll(
                 self.collection, scroll_filter=self._tenant_filter(tenant), limit=1,
                 order_by=models.OrderBy(key="write_ts", direction=models.Direction.DESC),
@@ -211,7 +205,7 @@ class CatalogIndex:
         if len(set(ids)) != len(ids):
             raise CatalogError("the same product_id appears twice in one call; send each "
                                "product once")
-        with self._guard():
+        with self._lock:
             existing = {str(p.id): p.payload or {} for p in self.client.retrieve(
                 self.collection, ids, with_payload=True, with_vectors=False)}
         to_embed: list[tuple[str, ProductDocument, dict[str, Any]]] = []
@@ -231,7 +225,7 @@ class CatalogIndex:
         points = [models.PointStruct(id=pid, payload=payload, vector={
                       DENSE: vector, LEXICAL: lexical.document_vector(lexical_text(doc))})
                   for (pid, doc, payload), vector in zip(to_embed, dense, strict=True)]
-        with self._guard():
+        with self._lock:
             if points:
                 self.client.upsert(self.collection, points, wait=True)
             for pid, payload in payload_only:
@@ -271,7 +265,7 @@ class CatalogIndex:
         """How many points :meth:`delete` would remove."""
         self.ensure()
         flt = self._delete_filter(tenant, product_ids, keep_product_ids)
-        with self._guard():
+        with self._lock:
             return self.client.count(self.collection, count_filter=flt, exact=True).count
 
     def delete(self, tenant: str, product_ids: Sequence[int] = (),
@@ -279,7 +273,7 @@ class CatalogIndex:
         """Delete by product id, or every product of ``tenant`` not in ``keep_product_ids``."""
         self.ensure()
         flt = self._delete_filter(tenant, product_ids, keep_product_ids)
-        with self._guard():
+        with self._lock:
             doomed = self.client.count(self.collection, count_filter=flt, exact=True).count
             if doomed:
                 self.client.delete(self.collection, points_selector=models.FilterSelector(
@@ -318,7 +312,7 @@ class CatalogIndex:
 
     def count(self, tenant: str, filters: SearchFilters, *, active_only: bool = True) -> int:
         self.ensure()
-        with self._guard():
+        with self._lock:
             return self.client.count(self.collection, exact=True, count_filter=self._filter(
                 tenant, filters, active_only=active_only)).count
 
@@ -345,7 +339,7 @@ class CatalogIndex:
                                                 using=LEXICAL, filter=flt, limit=depth,
                                                 with_payload=True))
         codes = codes_in(query)
-        with self._guard():
+        with self._lock:
             responses = self.client.query_batch_points(self.collection, requests) \
                 if requests else []
             exact = self._exact(flt, codes) if codes else []

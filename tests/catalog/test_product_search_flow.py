@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from flows.mcp_client import gateway_tools
-from flows.product_search import language_of, search_products
+from flows.product_search import search_products
+from flows.replies import language_of
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.settings import get_settings
 from sandbox.odoo import EmbeddedOdoo
