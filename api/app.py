@@ -35,7 +35,8 @@ from api.webhooks import (
     verify_token,
 )
 from flows.conversations import ConversationState, ConversationStore
-from mcp_servers.gateway.assemble import jwt_verifier
+from flows.readiness import backends_ready
+from mcp_servers.gateway.assemble import Gateway, jwt_verifier
 from mcp_servers.gateway.tokens import role_of
 from mcp_servers.settings import Settings
 
@@ -70,8 +71,12 @@ def celery_enqueue(settings: Settings) -> Enqueue:
 
 
 def create_app(settings: Settings, *, enqueue: Enqueue | None = None,
-               verifier: JWTVerifier | None = None) -> FastAPI:
-    """The API over ``settings``; ``enqueue`` defaults to the Celery workers."""
+               verifier: JWTVerifier | None = None, gateway: Gateway | None = None) -> FastAPI:
+    """The API over ``settings``; ``enqueue`` defaults to the Celery workers.
+
+    ``/ready`` asks the gateway at ``BALCAO_MCP_URL`` about the backends, or ``gateway``
+    when the API shares a process with one (the demo).
+    """
     check_auth_configured(settings)
     store = ConversationStore.from_url(settings.redis_url, settings.conversation_ttl_s)
     queue = enqueue or celery_enqueue(settings)
@@ -164,9 +169,9 @@ def create_app(settings: Settings, *, enqueue: Enqueue | None = None,
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready")
+    @app.get("/ready", summary="Redis, Odoo, Qdrant and Chatwoot reachable")
     async def ready() -> JSONResponse:
-        checks: dict[str, str] = {}
+        checks = await backends_ready(settings, gateway)
         try:
             await aioredis.Redis.from_url(settings.redis_url).ping()
             checks["redis"] = "ok"

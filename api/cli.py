@@ -44,7 +44,14 @@ def worker(concurrency: int = typer.Option(2, min=1, help="Parallel tasks."),
            loglevel: str = typer.Option("INFO")) -> None:
     """Run a Celery worker (flows, catalog syncs) on the Redis broker."""
     from api.worker import app as celery
+    from flows.business_hours import BusinessHours, BusinessHoursError
+    from mcp_servers.settings import get_settings
 
+    settings = get_settings()
+    try:  # a bad spec must stop the worker now, not fail every turn later
+        BusinessHours.parse(settings.business_hours, settings.timezone)
+    except (BusinessHoursError, KeyError, ValueError) as exc:
+        raise typer.BadParameter(f"BALCAO_BUSINESS_HOURS/BALCAO_TIMEZONE: {exc}") from None
     celery.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"])
 
 

@@ -46,8 +46,9 @@ def play(settings: Settings, odoo: OdooConnector, data_dir: Path, console: Conso
             "chatwoot_webhook_secret": SecretStr(DEMO_WEBHOOK_SECRET), "debounce_s": 1.0,
             "odoo_write_tools": "create_quotation,create_partner"})
         worker_module.app.conf.update(broker_url=demo.redis_url, result_backend=demo.redis_url)
-        worker_module.use_gateway(Gateway(demo, http=False, default_role="operator"))
-        api = LoopbackServer(create_app(demo)).start()
+        gateway = Gateway(demo, http=False, default_role="operator")
+        worker_module.use_gateway(gateway)
+        api = LoopbackServer(create_app(demo, gateway=gateway)).start()
         chatwoot.set_webhook(f"{api.url}/webhooks/chatwoot", DEMO_WEBHOOK_SECRET)
         try:
             with start_worker(worker_module.app, pool="solo", concurrency=1,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import redis
@@ -19,6 +20,7 @@ from flows.catalog_sync import run_catalog_sync
 from flows.conversations import ConversationStore
 from flows.mcp_client import FlowToolError, gateway_tools
 from flows.order_turn import run_turn
+from flows.replies import language_of
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.odoo.tenants import CredentialManager
 from mcp_servers.settings import Settings, get_settings
@@ -28,7 +30,12 @@ log = logging.getLogger(__name__)
 
 app = make_app(get_settings())
 _gateway: Gateway | None = None
-TURN_RETRIES = 5
+_owner = threading.current_thread()  # the thread that may use _gateway itself
+_per_thread = threading.local()
+DELAYED = {"pt": "Recebi sua mensagem! Nosso sistema está lento agora; seu pedido não se "
+                 "perdeu e eu respondo assim que normalizar.",
+           "en": "Got your message! Our system is slow right now; nothing is lost and I "
+                 "will answer as soon as it recovers."}
 SORRY = {"pt": "Desculpe a demora! Tivemos um problema técnico; um atendente vai continuar "
                "seu atendimento por aqui.",
          "en": "Sorry for the delay! We had a technical problem; a person from our team "
@@ -36,11 +43,23 @@ SORRY = {"pt": "Desculpe a demora! Tivemos um problema técnico; um atendente va
 
 
 def shared_gateway(settings: Settings) -> Gateway:
-    """One gateway per worker process: the embedding model and Qdrant open once."""
+    """This thread's gateway over the process's one catalog (embedding model, Qdrant).
+
+    A FastMCP server holds asyncio locks that belong to one event loop, and every task runs
+    its own loop; so threads (``--pool threads``) each get a gateway, and share the catalog
+    and credentials, which are thread-safe.
+    """
     global _gateway
     if _gateway is None:
         _gateway = Gateway(settings, http=False, default_role="operator")
-    return _gateway
+    if threading.current_thread() is _owner:
+        return _gateway
+    mine: Gateway | None = getattr(_per_thread, "gateway", None)
+    if mine is None:
+        mine = _per_thread.gateway = Gateway(
+            _gateway.settings, http=False, default_role="operator",
+            credentials=_gateway.credentials, catalog=_gateway.catalog)
+    return mine
 
 
 def current_settings() -> Settings:
@@ -49,12 +68,12 @@ def current_settings() -> Settings:
 
 
 def use_gateway(gateway: Gateway | None) -> None:
-    """Run this process's tasks on ``gateway`` (the demo and tests share theirs)."""
-    global _gateway
-    _gateway = gateway
+    """Run this process's tasks on ``gateway``'s settings and catalog (demo and tests)."""
+    global _gateway, _owner, _per_thread
+    _gateway, _owner, _per_thread = gateway, threading.current_thread(), threading.local()
 
 
-@app.task(name="balcao.process_conversation", bind=True, max_retries=TURN_RETRIES)
+@app.task(name="balcao.process_conversation", bind=True)
 def process_conversation(self: Any, account_id: int, conversation_id: int) -> dict[str, Any]:
     """One turn of one conversation: strictly in order, after the customer paused."""
     settings = current_settings()
@@ -77,8 +96,12 @@ def process_conversation(self: Any, account_id: int, conversation_id: int) -> di
         except Exception as exc:  # any failure: retry with backoff, then dead-letter
             log.warning("turn of %s/%s failed (attempt %d): %s: %s", account_id,
                         conversation_id, self.request.retries + 1, type(exc).__name__, exc)
+            if self.request.retries == 0:
+                tell_delayed(settings, store, messages)
             try:
-                raise self.retry(countdown=min(2 ** self.request.retries * 5, 300))
+                raise self.retry(countdown=min(
+                    2 ** self.request.retries * settings.turn_retry_base_s, 300),
+                    max_retries=settings.turn_retries)
             except MaxRetriesExceededError:
                 give_up(settings, store, messages, str(exc))
                 return {"status": "dead-lettered", "messages": len(messages)}
@@ -86,6 +109,26 @@ def process_conversation(self: Any, account_id: int, conversation_id: int) -> di
         return {"status": "answered", "messages": len(messages), "stage": state.stage}
     finally:
         lock.release()
+
+
+def tell_delayed(settings: Settings, store: ConversationStore,
+                 messages: list[Any]) -> None:
+    """First failure of a turn: the customer hears we have it, once (idempotency key)."""
+    last = messages[-1]
+    state = store.load_state(last.account_id, last.conversation_id)
+    language = language_of(" ".join(m.content for m in messages), state.language)
+
+    async def tell() -> None:
+        async with gateway_tools(settings, role="operator",
+                                 gateway=shared_gateway(settings)) as tools:
+            await tools.call("chatwoot_send_message", conversation_id=last.conversation_id,
+                             content=DELAYED[language],
+                             idempotency_key=f"delayed:{last.message_id}")
+    try:
+        asyncio.run(tell())
+    except FlowToolError as exc:  # Chatwoot itself may be what is down
+        log.info("could not tell %s/%s about the delay: %s", last.account_id,
+                 last.conversation_id, exc)
 
 
 def give_up(settings: Settings, store: ConversationStore, messages: list[Any],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from flows.business_hours import BusinessHours
 from flows.conversations import ConversationStore, IncomingMessage, Turn
 from flows.mcp_client import FlowToolError, McpTools, gateway_tools
 from flows.persistence import RedisFlowPersistence
@@ -37,7 +38,9 @@ async def run_turn(settings: Settings, messages: list[IncomingMessage], *,
             messages, last = fresh, fresh[-1]
             await _typing(tools, last.conversation_id, on=True)
             try:
-                flow = WhatsAppOrderFlow(tools, persistence, tenant=settings.default_tenant)
+                flow = WhatsAppOrderFlow(tools, persistence, tenant=settings.default_tenant,
+                                         hours=BusinessHours.parse(settings.business_hours,
+                                                                   settings.timezone))
                 await flow.kickoff_async(inputs={
                     "id": flow_id, "account_id": last.account_id,
                     "conversation_id": last.conversation_id,

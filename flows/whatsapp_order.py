@@ -10,6 +10,7 @@ retried turn returns the same order. State persists in Redis after every step.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ from crewai.flow.flow import Flow, listen, router, start
 from pydantic import BaseModel, Field, PrivateAttr
 
 from crews.order_intake.offline import ParsedItem, ParsedTurn, parse
+from flows.business_hours import BusinessHours
 from flows.conversations import CartLine, ConversationState, SaleOrderRef, Turn
 from flows.mcp_client import FlowToolError, McpTools
 from flows.order_resolution import Option, option_from_hit, resolve
@@ -70,11 +72,18 @@ class WhatsAppOrderFlow(Flow[OrderState]):
     _skip_auto_memory = True
     _tools: McpTools | None = PrivateAttr(default=None)
     _tenant: str = PrivateAttr(default="")
+    _hours: BusinessHours = PrivateAttr(default_factory=BusinessHours)
 
-    def __init__(self, tools: McpTools, persistence: RedisFlowPersistence, tenant: str = ""):
+    def __init__(self, tools: McpTools, persistence: RedisFlowPersistence, tenant: str = "",
+                 hours: BusinessHours | None = None):
         super().__init__(persistence=persistence, suppress_flow_events=True)
         self._tools = tools
         self._tenant = tenant
+        self._hours = hours or BusinessHours()
+
+    def follow_up(self) -> str:
+        """When a person will pick this up, if people are not at work right now."""
+        return self._hours.follow_up_text(dt.datetime.now(dt.UTC), self.state.language)
 
     def _log_flow_event(self, message: str, color: str = "yellow",
                         level: str = "info") -> None:
@@ -305,6 +314,8 @@ class WhatsAppOrderFlow(Flow[OrderState]):
                          f"Done! Quotation {status['name']} created, total "
                          f"{money(status['amount_total'])}. A salesperson will confirm "
                          "delivery with you.")
+        if later := self.follow_up():
+            s.reply += "\n" + later
 
     async def _partner(self) -> int:
         s = self.state
@@ -334,9 +345,12 @@ class WhatsAppOrderFlow(Flow[OrderState]):
     async def hand_off(self) -> None:
         await handoff(self.tools, self.state, reason=self.t(
             "cliente pediu um atendente", "customer asked for a person"))
-        self.state.reply = self.t("Claro! Vou chamar um atendente, ele responde aqui em "
-                                  "instantes.", "Sure! A person from our team will answer "
-                                  "here shortly.")
+        later = self.follow_up()
+        self.state.reply = self.t("Claro! Passei sua conversa para um atendente.",
+                                  "Sure! I passed your conversation to our team.") + \
+            " " + later if later else self.t(
+                "Claro! Vou chamar um atendente, ele responde aqui em instantes.",
+                "Sure! A person from our team will answer here shortly.")
 
     @listen("status")
     async def order_status(self) -> None:
@@ -381,6 +395,8 @@ class WhatsAppOrderFlow(Flow[OrderState]):
             "Sobre frete e entrega, um atendente confirma os detalhes. Posso ajudar com "
             "produtos e preços!", "A person from our team will confirm delivery details. I "
             "can help with products and prices!")
+        if not lines and (later := self.follow_up()):
+            s.reply += "\n" + later
 
     @listen("greet")
     async def say_hello(self) -> None:

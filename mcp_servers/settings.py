@@ -122,6 +122,15 @@ class Settings(BaseSettings):
         7 * 86_400, description="How long conversation state stays in Redis.")
     task_visibility_s: int = Field(
         300, description="A task a dead worker held is redelivered after this many seconds.")
+    turn_retries: int = Field(
+        5, description="Retries of a failing turn before it is dead-lettered and handed off.")
+    turn_retry_base_s: float = Field(
+        5.0, description="First retry delay of a failing turn; doubles each time (max 300).")
+    business_hours: str = Field(
+        "mon-fri 08:00-18:00; sat 08:00-12:00",
+        description="When people answer; outside them the bot still takes orders and says "
+                    "when a person follows up. Empty = always open.")
+    timezone: str = Field("America/Sao_Paulo", description="Time zone of business_hours.")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

@@ -19,13 +19,19 @@ class LoopbackServer:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0,
                  lifespan: str = "auto"):
         self.host = host
+        self._app, self._lifespan = app, lifespan
+        self.port = port
+        self._bind()
+        self._thread: threading.Thread | None = None
+
+    def _bind(self) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
+        self._socket.bind((self.host, self.port))
         self.port = self._socket.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning",
-                                                     access_log=False, lifespan=lifespan))
-        self._thread: threading.Thread | None = None
+        self._server = uvicorn.Server(uvicorn.Config(self._app, log_level="warning",
+                                                     access_log=False,
+                                                     lifespan=self._lifespan))
 
     @property
     def url(self) -> str:
@@ -49,6 +55,15 @@ class LoopbackServer:
         if self._thread:
             self._thread.join(timeout=10)
         self._socket.close()
+
+    def pause(self) -> None:
+        """A real outage: the port stops listening (connection refused) until ``resume``."""
+        LoopbackServer.stop(self)
+
+    def resume(self) -> None:
+        """Listen again on the same port with the same app and its data."""
+        self._bind()
+        self.start()
 
     def __enter__(self) -> LoopbackServer:
         return self.start()

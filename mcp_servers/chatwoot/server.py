@@ -178,6 +178,14 @@ class ChatwootTools:
         self._locks_guard = threading.Lock()
         self._key_locks: dict[tuple[int, str], threading.Lock] = {}
 
+    def ready(self) -> str:
+        """'ok' when Chatwoot answers with our token (for the gateway's /ready)."""
+        try:
+            self.client.request("GET", "/inboxes", retry_server_errors=False)
+        except ChatwootError as exc:
+            return f"unreachable: {type(exc).__name__}"
+        return "ok"
+
     # ------------------------------------------------------------------ plumbing
     @contextmanager
     def _api(self) -> Iterator[None]:

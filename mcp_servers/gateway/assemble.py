@@ -54,6 +54,7 @@ class Gateway:
         self.credentials = credentials or CredentialManager.from_settings(settings)
         role = default_role or settings.mcp_role
         tools = OdooTools(self.credentials, settings, default_role=role)
+        self.chatwoot = ChatwootTools(settings)
         self.catalog = catalog or CatalogTools(
             settings, live=LivePrices(self.credentials, settings.catalog_live_ttl_s))
         servers = {"odoo": (build_odoo_server(tools), "Odoo ERP: partners, products, "
@@ -61,7 +62,7 @@ class Gateway:
                    "catalog": (build_catalog_server(self.catalog), "Product catalog: "
                                "hybrid search (meaning, words, sizes, codes) with live "
                                "price and stock"),
-                   "chatwoot": (build_chatwoot_server(ChatwootTools(settings)),
+                   "chatwoot": (build_chatwoot_server(self.chatwoot),
                                 "Chatwoot inbox: WhatsApp conversations, messages, labels, "
                                 "assignment, lead qualification and agent statistics"),
                    **(extra or {})}
@@ -81,7 +82,7 @@ class Gateway:
                                  ready=self.ready)
 
     async def ready(self) -> dict[str, str]:
-        """Redis, the default tenant's Odoo and the catalog's Qdrant answer."""
+        """Redis, the default tenant's Odoo, the catalog's Qdrant and Chatwoot answer."""
         checks: dict[str, str] = {}
         try:
             await aioredis.Redis.from_url(self.settings.redis_url).ping()
@@ -97,6 +98,7 @@ class Gateway:
         except (OdooError, TenantError) as exc:
             checks["odoo"] = f"unreachable: {type(exc).__name__}"
         checks["qdrant"] = await self.catalog.ready()
+        checks["chatwoot"] = await asyncio.to_thread(self.chatwoot.ready)
         return checks
 
     def http_middleware(self) -> list[Middleware]:

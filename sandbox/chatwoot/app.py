@@ -250,7 +250,11 @@ def toggle_status(ctx: Context) -> Response:
 
 
 def toggle_typing_status(ctx: Context) -> Response:
-    return Response(status_code=200)  # head :ok; only ActionCable + typing webhooks
+    status = str(ctx.params.get("typing_status", ""))
+    if status in ("on", "off"):  # anything else is ignored, as Chatwoot's `case` does
+        ctx.store.typing_events.append((ctx.conversation.display_id, status,
+                                        time.monotonic()))
+    return Response(status_code=200)  # head :ok; ActionCable + typing webhooks in Chatwoot
 
 
 def assignments(ctx: Context) -> Response:
@@ -368,8 +372,41 @@ class RateLimit:
         await self.app(scope, receive, send)
 
 
+class Faults:
+    """Fault injection for reliability tests: the next ``count`` matching requests get
+    ``status`` with Chatwoot's own body for it (Rack::Attack's 429, Rails' 500)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self._rules: list[list[Any]] = []  # [status, remaining, method, path suffix]
+        self._lock = threading.Lock()
+
+    def add(self, status: int, count: int, method: str, path_suffix: str) -> None:
+        with self._lock:
+            self._rules.append([status, count, method, path_suffix])
+
+    def _take(self, method: str, path: str) -> int | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule[1] > 0 and rule[2] == method and path.endswith(rule[3]):
+                    rule[1] -= 1
+                    return int(rule[0])
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status = self._take(scope["method"], scope["path"]) if scope["type"] == "http" \
+            else None
+        if status == 429:
+            await PlainTextResponse(RETRY_LATER, status_code=429)(scope, receive, send)
+        elif status is not None:
+            await JSONResponse({"status": status, "error": "Internal Server Error"},
+                               status_code=status)(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def create_app(store: ChatwootStore, *, rate_limit: int | None = None,
-               rate_limit_period: float = 60.0) -> ASGIApp:
+               rate_limit_period: float = 60.0) -> Faults:
     """The ASGI application serving ``store`` (optionally throttled)."""
     base = "/api/v1/accounts/{account_id}/conversations/{conversation_id}"
 
@@ -393,6 +430,4 @@ def create_app(store: ChatwootStore, *, rate_limit: int | None = None,
     ]
     app = Starlette(routes=routes)
     app.state.store = store
-    if rate_limit:
-        return RateLimit(app, rate_limit, rate_limit_period)
-    return app
+    return Faults(RateLimit(app, rate_limit, rate_limit_period) if rate_limit else app)

@@ -47,9 +47,15 @@ class EmbeddedChatwoot(LoopbackServer):
         self.account_id = ACCOUNT_ID
         self.webhooks: WebhookSender | None = None
         self.set_webhook(webhook_url, webhook_secret, timeout=webhook_timeout)
-        app = create_app(self.store, rate_limit=rate_limit,
-                         rate_limit_period=rate_limit_period)
-        super().__init__(app, host=host, port=port, lifespan="off")
+        self.faults = create_app(self.store, rate_limit=rate_limit,
+                                 rate_limit_period=rate_limit_period)
+        super().__init__(self.faults, host=host, port=port, lifespan="off")
+
+    def fail_next(self, status: int, count: int, *, method: str = "POST",
+                  path_suffix: str = "/messages") -> None:
+        """The next ``count`` ``method`` requests to a path ending in ``path_suffix``
+        answer ``status`` (429 or 5xx), as a throttled or failing Chatwoot would."""
+        self.faults.add(status, count, method, path_suffix)
 
     def set_webhook(self, url: str | None, secret: str | None = DEMO_WEBHOOK_SECRET, *,
                     timeout: float = 5.0) -> None:

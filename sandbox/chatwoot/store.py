@@ -310,6 +310,8 @@ class ChatwootStore:
         self.message_flood_limit = message_flood_limit
         self.default_account_id = 3
         self.webhooks: WebhookSender | None = None
+        # (conversation display id, "on"/"off", monotonic time): what agents would see live
+        self.typing_events: list[tuple[int, str, float]] = []
         self._lock = threading.RLock()
         self._tokens: dict[str, tuple[str, int]] = {}
         self.accounts: dict[int, Account] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -46,20 +47,22 @@ def stack(embedded_odoo: EmbeddedOdoo, redis_url: str, chatwoot: EmbeddedChatwoo
            "BALCAO_REDIS_URL": redis_url, "BALCAO_CHATWOOT_URL": chatwoot.url,
            "BALCAO_CHATWOOT_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET, "BALCAO_DEBOUNCE_S": "0.5",
            "BALCAO_TENANTS_FILE": str(tmp / "none.json"), "QDRANT_PATH": ":memory:",
-           "BALCAO_AUDIT_DIR": str(tmp / "audit")}
+           "BALCAO_AUDIT_DIR": str(tmp / "audit"), "BALCAO_BUSINESS_HOURS": "",
+           "BALCAO_TURN_RETRY_BASE_S": "1"}
     patch = pytest.MonkeyPatch()
     for name, value in env.items():
         patch.setenv(name, value)
     get_settings.cache_clear()
     settings = get_settings()
     worker_module.app.conf.update(broker_url=redis_url, result_backend=redis_url)
-    worker_module.use_gateway(Gateway(settings, http=False, default_role="operator",
-                                      catalog=catalog_gateway[0].catalog))
-    api = LoopbackServer(create_app(settings))
+    gateway = Gateway(settings, http=False, default_role="operator",
+                      catalog=catalog_gateway[0].catalog)
+    worker_module.use_gateway(gateway)
+    api = LoopbackServer(create_app(settings, gateway=gateway))
     api.start()
     chatwoot.set_webhook(f"{api.url}/webhooks/chatwoot", DEMO_WEBHOOK_SECRET)
     try:
-        with start_worker(worker_module.app, pool="solo", concurrency=1,
+        with start_worker(worker_module.app, pool="threads", concurrency=2,
                           perform_ping_check=False, shutdown_timeout=30):
             yield settings
     finally:
@@ -81,13 +84,27 @@ def say(chatwoot: EmbeddedChatwoot, conversation_id: int, text: str,
     """The customer writes; wait for the bot's next reply and return it."""
     before = len(bot_replies(chatwoot, conversation_id))
     chatwoot.store.add_incoming_message(conversation_id, text)
+    return wait_reply(chatwoot, conversation_id, before, timeout)
+
+
+def wait_reply(chatwoot: EmbeddedChatwoot, conversation_id: int, before: int,
+               timeout: float = 60.0) -> str:
+    """The first bot reply after the ``before`` replies already there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         replies = bot_replies(chatwoot, conversation_id)
         if len(replies) > before:
-            return replies[-1]
+            return replies[before]
         time.sleep(0.1)
-    raise AssertionError(f"no reply to {text!r} within {timeout} s")
+    raise AssertionError(f"no reply number {before + 1} within {timeout} s")
+
+
+def odoo_free_state(settings: Settings, conversation_id: int) -> dict[str, Any]:
+    """The conversation's state as the API serves it (read straight from Redis)."""
+    from flows.conversations import ConversationStore
+
+    store = ConversationStore.from_url(settings.redis_url)
+    return store.load_state(3, conversation_id).model_dump()
 
 
 def odoo(settings: Settings) -> OdooConnector:
@@ -181,3 +198,134 @@ def test_state_is_readable_over_the_api(stack: Settings, chatwoot: EmbeddedChatw
     assert [(line["default_code"], line["quantity"]) for line in body["cart"]] == [
         ("CIM-0001", 2.0)]
     assert body["history"][0]["role"] == "customer" and body["handoff"] is False
+
+
+def test_out_of_stock_is_not_added_and_alternatives_are_offered(
+        stack: Settings, chatwoot: EmbeddedChatwoot) -> None:
+    conversation = chatwoot.store.add_conversation("Sem Estoque", "+5511955550006")
+    reply = say(chatwoot, conversation.display_id, "quero 1 furadeira de impacto 850W 220V")
+    assert "FEL-0004" in reply and "não incluí" in reply and "Com estoque" in reply
+    assert "Seu pedido" not in reply
+    state = odoo_free_state(stack, conversation.display_id)
+    assert state["cart"] == [] and state["stage"] == "clarifying"
+    chosen = say(chatwoot, conversation.display_id, "1")
+    assert "Seu pedido" in chosen and "FEL-0004" not in chosen.split("Seu pedido")[1]
+
+
+def test_remove_an_item(stack: Settings, chatwoot: EmbeddedChatwoot) -> None:
+    conversation = chatwoot.store.add_conversation("Tira Item", "+5511955550007")
+    first = say(chatwoot, conversation.display_id, "2 sacos de cimento CP II e 1 trena de 5 m")
+    assert "CIM-0001" in first and "Trena" in first
+    after = say(chatwoot, conversation.display_id, "tira a trena")
+    assert "CIM-0001" in after and "Trena" not in after
+    assert [line["default_code"] for line in
+            odoo_free_state(stack, conversation.display_id)["cart"]] == ["CIM-0001"]
+
+
+def test_two_conversations_run_in_parallel_without_crosstalk(
+        stack: Settings, chatwoot: EmbeddedChatwoot) -> None:
+    one = chatwoot.store.add_conversation("Paralelo Um", "+5511955550008").display_id
+    two = chatwoot.store.add_conversation("Paralelo Dois", "+5511955550009").display_id
+    chatwoot.store.add_incoming_message(one, "3 sacos de cimento CP II")
+    chatwoot.store.add_incoming_message(two, "I need 2 boxes of hex bolt 3/8 x 2")
+    reply_one, reply_two = wait_reply(chatwoot, one, 0), wait_reply(chatwoot, two, 0)
+    assert "CIM-0001" in reply_one and "FIX-0008" not in reply_one
+    assert "FIX-0008" in reply_two and "CIM-0001" not in reply_two
+    events = [e for e in chatwoot.store.typing_events if e[0] in (one, two)]
+    span = {c: (min(t for x, s, t in events if x == c and s == "on"),
+                max(t for x, s, t in events if x == c and s == "off")) for c in (one, two)}
+    # both turns were in flight at once: each started before the other ended
+    assert span[one][0] < span[two][1] and span[two][0] < span[one][1], events
+
+
+def test_odoo_down_the_customer_is_told_and_the_order_is_made_once_back(
+        stack: Settings, chatwoot: EmbeddedChatwoot, embedded_odoo: EmbeddedOdoo) -> None:
+    conversation = chatwoot.store.add_conversation("Odoo Caiu", "+5511955550010")
+    summary = say(chatwoot, conversation.display_id, "2 sacos de cimento CP II")
+    assert "SIM" in summary
+    before = len(bot_replies(chatwoot, conversation.display_id))
+    embedded_odoo.pause()
+    try:
+        chatwoot.store.add_incoming_message(conversation.display_id, "sim")
+        delayed = wait_reply(chatwoot, conversation.display_id, before)
+        assert "sistema está lento" in delayed
+        time.sleep(3)  # Odoo stays down across more than one retry
+    finally:
+        embedded_odoo.resume()
+    done = wait_reply(chatwoot, conversation.display_id, before + 1)
+    assert "Orçamento S" in done
+    ref = f"chatwoot:3:{conversation.display_id}:"
+    assert odoo(stack).search_count("sale.order", [["client_order_ref", "like", ref]]) == 1
+    assert len(bot_replies(chatwoot, conversation.display_id)) == before + 2
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_chatwoot_failing_on_the_reply_is_retried_and_answered_once(
+        stack: Settings, chatwoot: EmbeddedChatwoot, status: int) -> None:
+    conversation = chatwoot.store.add_conversation(f"Chatwoot {status}", "+5511955550011")
+    # more failures than the client's own retries: the turn itself is retried by Celery
+    chatwoot.fail_next(status, 4)
+    chatwoot.store.add_incoming_message(conversation.display_id, "5 sacos de cimento CP II")
+    deadline = time.monotonic() + 60
+    while not any("Seu pedido" in r for r in bot_replies(chatwoot, conversation.display_id)):
+        assert time.monotonic() < deadline, "the reply never got through"
+        time.sleep(0.1)
+    time.sleep(1)
+    replies = bot_replies(chatwoot, conversation.display_id)
+    summaries = [r for r in replies if "Seu pedido" in r]
+    delays = [r for r in replies if "sistema está lento" in r]  # when it got through
+    assert len(summaries) == 1 and "- 5 Saco" in summaries[0]
+    assert len(delays) <= 1 and len(replies) == len(summaries) + len(delays), replies
+    state = odoo_free_state(stack, conversation.display_id)
+    assert [(line["default_code"], line["quantity"]) for line in state["cart"]] == [
+        ("CIM-0001", 5.0)]
+
+
+def test_ready_checks_every_backend_through_the_gateway(
+        stack: Settings, chatwoot: EmbeddedChatwoot) -> None:
+    from fastapi.testclient import TestClient
+
+    gateway = worker_module.shared_gateway(stack)
+    with TestClient(create_app(stack, gateway=gateway)) as client:
+        body = client.get("/ready").json()
+        assert body == {"status": "ok", "checks": {
+            "redis": "ok", "odoo": "ok", "qdrant": "ok", "chatwoot": "ok"}}
+        chatwoot.pause()
+        try:
+            response = client.get("/ready")
+        finally:
+            chatwoot.resume()
+    assert response.status_code == 503
+    assert response.json()["checks"]["chatwoot"].startswith("unreachable")
+
+
+def test_outside_business_hours_the_bot_takes_the_order_and_says_when(
+        stack: Settings, chatwoot: EmbeddedChatwoot) -> None:
+    import asyncio
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from flows.business_hours import DAYS
+    from flows.conversations import ConversationStore, IncomingMessage
+    from flows.order_turn import run_turn
+
+    today = dt.datetime.now(ZoneInfo(stack.timezone)).weekday()
+    closed = stack.model_copy(update={"business_hours": f"{DAYS[(today + 1) % 7]} 08:00-18:00"})
+    conversation = chatwoot.store.add_conversation("Fora do Horário", "+5511955550012")
+    store = ConversationStore.from_url(stack.redis_url)
+
+    def turn(text: str) -> str:
+        """The customer's message lands in Chatwoot; this test runs the turn itself."""
+        written = chatwoot.store.add_incoming_message(conversation.display_id, text,
+                                                      deliver=False)
+        message = IncomingMessage(account_id=3, conversation_id=conversation.display_id,
+                                  message_id=written.id, inbox_id=conversation.inbox_id,
+                                  content=text, phone="+5511955550012",
+                                  contact_name="Fora do Horário")
+        return asyncio.run(run_turn(closed, [message], store=store,
+                                    gateway=worker_module.shared_gateway(stack))).reply
+
+    assert "Seu pedido" in turn("2 sacos de cimento CP II")
+    done = turn("sim")
+    assert "Orçamento S" in done and "retorna amanhã às 08:00" in done
+    assert "retorna amanhã às 08:00" in turn("quero falar com um atendente")
