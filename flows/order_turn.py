@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 
+from crews.llm import llm_from_settings
+from crews.order_intake.crew import CrewUnderstanding, OfflineUnderstanding
 from flows.business_hours import BusinessHours
 from flows.conversations import ConversationStore, IncomingMessage, Turn
 from flows.mcp_client import FlowToolError, McpTools, gateway_tools
 from flows.persistence import RedisFlowPersistence
-from flows.whatsapp_order import HISTORY, OrderState, WhatsAppOrderFlow
+from flows.whatsapp_order import HISTORY, OrderState, Understanding, WhatsAppOrderFlow
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.settings import Settings
 
@@ -40,7 +42,8 @@ async def run_turn(settings: Settings, messages: list[IncomingMessage], *,
             try:
                 flow = WhatsAppOrderFlow(tools, persistence, tenant=settings.default_tenant,
                                          hours=BusinessHours.parse(settings.business_hours,
-                                                                   settings.timezone))
+                                                                   settings.timezone),
+                                         engine=engine(settings, tools))
                 await flow.kickoff_async(inputs={
                     "id": flow_id, "account_id": last.account_id,
                     "conversation_id": last.conversation_id,
@@ -61,6 +64,14 @@ async def run_turn(settings: Settings, messages: list[IncomingMessage], *,
     if state.handoff:
         store.set_handoff(last.account_id, last.conversation_id, on=True)
     return state
+
+
+def engine(settings: Settings, tools: McpTools) -> Understanding:
+    """The LLM crew when a model is configured, else the offline parser."""
+    llm = llm_from_settings(settings)
+    if llm is None:
+        return OfflineUnderstanding()
+    return CrewUnderstanding(llm, tools, settings.default_tenant)
 
 
 async def _typing(tools: McpTools, conversation_id: int, *, on: bool) -> None:

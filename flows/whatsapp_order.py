@@ -15,11 +15,13 @@ import hashlib
 import json
 import logging
 import re
+from typing import Any, Protocol
 
 from crewai.flow.flow import Flow, listen, router, start
 from pydantic import BaseModel, Field, PrivateAttr
 
-from crews.order_intake.offline import ParsedItem, ParsedTurn, parse
+from crews.order_intake.crew import OfflineUnderstanding
+from crews.order_intake.offline import ParsedItem, ParsedTurn
 from flows.business_hours import BusinessHours
 from flows.conversations import CartLine, ConversationState, SaleOrderRef, Turn
 from flows.mcp_client import FlowToolError, McpTools
@@ -33,6 +35,13 @@ HISTORY = 20
 MAX_QUANTITY = 10_000
 UOM_WORDS = {"cx": "caixa", "pct": "pacote", "un": "unidade", "saco": "saco", "lata": "lata",
              "rolo": "rolo", "barra": "barra", "par": "par"}
+
+
+class Understanding(Protocol):
+    """Reads a customer turn: the LLM crew or the offline parser (crews/order_intake)."""
+
+    async def understand(self, text: str, *, cart: list[dict[str, Any]],
+                         pending: str = "") -> ParsedTurn: ...
 
 
 class PendingChoice(BaseModel):
@@ -73,13 +82,15 @@ class WhatsAppOrderFlow(Flow[OrderState]):
     _tools: McpTools | None = PrivateAttr(default=None)
     _tenant: str = PrivateAttr(default="")
     _hours: BusinessHours = PrivateAttr(default_factory=BusinessHours)
+    _engine: Understanding = PrivateAttr(default_factory=OfflineUnderstanding)
 
     def __init__(self, tools: McpTools, persistence: RedisFlowPersistence, tenant: str = "",
-                 hours: BusinessHours | None = None):
+                 hours: BusinessHours | None = None, engine: Understanding | None = None):
         super().__init__(persistence=persistence, suppress_flow_events=True)
         self._tools = tools
         self._tenant = tenant
         self._hours = hours or BusinessHours()
+        self._engine = engine or OfflineUnderstanding()
 
     def follow_up(self) -> str:
         """When a person will pick this up, if people are not at work right now."""
@@ -105,7 +116,10 @@ class WhatsAppOrderFlow(Flow[OrderState]):
         s.language = language_of(s.turn_text, s.language)
         s.history = [*s.history, Turn(role="customer", text=s.turn_text)][-HISTORY:]
         s.last_message_id = s.turn_message_id
-        s.parsed = self._choice() or parse(s.turn_text)
+        s.parsed = self._choice() or await self._engine.understand(
+            s.turn_text, cart=[{"code": line.default_code, "name": line.name,
+                                "quantity": line.quantity, "unit": line.uom}
+                               for line in s.cart], pending=s.pending_question)
 
     def _choice(self) -> ParsedTurn | None:
         """'1', '2', '3' (or a named option's code) answers the pending question."""

@@ -52,6 +52,13 @@ class AuditMiddleware(Middleware):
         self._lock = asyncio.Lock()
         self._day = ""
 
+    async def on_initialize(self, context: MiddlewareContext[mt.InitializeRequest],
+                            call_next: CallNext[mt.InitializeRequest,
+                                                mt.InitializeResult | None]
+                            ) -> mt.InitializeResult | None:
+        self.metrics.sessions.inc()  # a client opening a session costs a handshake
+        return await call_next(context)
+
     async def on_call_tool(self, context: MiddlewareContext[mt.CallToolRequestParams],
                            call_next: CallNext[mt.CallToolRequestParams, ToolResult]
                            ) -> ToolResult:

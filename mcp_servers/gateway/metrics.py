@@ -19,6 +19,8 @@ class GatewayMetrics:
                                   ["tool", "tenant"], registry=self.registry)
         self.rate_limited = Counter("balcao_mcp_rate_limited", "Calls refused by rate limit.",
                                     ["tool", "tenant"], registry=self.registry)
+        self.sessions = Counter("balcao_mcp_sessions", "MCP sessions opened (initialize).",
+                                registry=self.registry)
         self.auth_failures = Counter("balcao_mcp_auth_failures", "HTTP 401 answers.",
                                      registry=self.registry)
 
