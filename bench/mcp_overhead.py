@@ -98,6 +98,12 @@ async def catalog_rows(n: int) -> list[tuple[str, tuple[float, float]]]:
         async with Client(f"{http.url}/mcp") as client:
             rows.append(("catalog: streamable HTTP",
                          await timed(lambda: client.call_tool("search", query), n)))
+
+        async def session_per_call() -> object:  # what CrewAI's Agent(mcps=...) does
+            async with Client(f"{http.url}/mcp") as fresh:
+                return await fresh.call_tool("search", query)
+
+        rows.append(("catalog: HTTP, new session/call", await timed(session_per_call, n)))
     return rows
 
 
