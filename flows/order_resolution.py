@@ -14,8 +14,11 @@ from pydantic import BaseModel
 
 from crews.order_intake.offline import ParsedItem
 from flows.mcp_client import McpTools
+from mcp_servers.catalog.text import fold
 
-CLOSE = 0.9  # a runner-up within this share of the top score may be an alternative
+UOM_PREFIX = {"cx": ("cai", "cx"), "pct": ("pac", "pct"), "saco": ("sac",), "lata": ("lat",),
+              "galao": ("gal",), "rolo": ("rol",), "kg": ("kg", "qui")}
+CLOSE = 0.8  # a runner-up within this share of the top score may be an alternative
 MIN_SCORE = 0.5  # below this the top hit is a guess, not a match
 
 
@@ -58,6 +61,12 @@ def decide(item: ParsedItem, hits: list[dict[str, Any]]) -> Resolution:
     if len(close) == 1 and not top["match"]["conflicts"]:
         return Resolution(item=item, status="resolved", product=option_from_hit(top))
     fitting = [h for h in close if not h["match"]["conflicts"]] or close
+    if item.unit in UOM_PREFIX:  # "1 galão de esmalte branco": the 3.6 L can, not 900 ml
+        sold_so = [h for h in fitting
+                   if fold(h.get("uom") or "").startswith(UOM_PREFIX[item.unit])]
+        if len(sold_so) == 1 and not sold_so[0]["match"]["conflicts"]:
+            return Resolution(item=item, status="resolved", product=option_from_hit(sold_so[0]))
+        fitting = sold_so or fitting
     return Resolution(item=item, status="ask", options=[option_from_hit(h) for h in fitting[:3]])
 
 

@@ -162,9 +162,13 @@ class Settings(BaseSettings):
 
     # --- language model for crews (empty = deterministic templates, fully offline) ---
     llm_model: str = Field("", description="LiteLLM-style model id, e.g. openai/gpt-4o-mini; "
-                           "empty = no LLM.")
-    llm_base_url: str = Field("", description="OpenAI-compatible base URL for llm_model.")
-    llm_api_key: SecretStr | None = None
+                           "empty = no LLM.",
+                           validation_alias=AliasChoices("BALCAO_LLM_MODEL", "LLM_MODEL"))
+    llm_base_url: str = Field("", description="OpenAI-compatible base URL for llm_model.",
+                              validation_alias=AliasChoices("BALCAO_LLM_BASE_URL",
+                                                            "OPENAI_BASE_URL"))
+    llm_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("BALCAO_LLM_API_KEY", "OPENAI_API_KEY"))
     llm_timeout_s: float = 60.0
 
     log_level: str = "INFO"

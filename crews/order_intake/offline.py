@@ -48,10 +48,25 @@ UNITS = {
     "cans": "lata", "rolo": "rolo", "rolos": "rolo", "roll": "rolo", "rolls": "rolo",
     "barra": "barra", "barras": "barra", "bar": "barra", "bars": "barra", "par": "par",
     "pares": "par", "pair": "par", "pairs": "par", "tubo": "un", "tubos": "un",
-    "tube": "un", "tubes": "un", "kit": "un", "kits": "un", "of": "", "de": ""}
+    "tube": "un", "tubes": "un", "kit": "un", "kits": "un", "galao": "galao",
+    "galoes": "galao", "gallon": "galao", "gallons": "galao", "kg": "kg", "quilo": "kg",
+    "quilos": "kg", "kilo": "kg", "kilos": "kg", "m": "m", "metro": "m", "metros": "m",
+    "meter": "m", "meters": "m", "metres": "m", "of": "", "de": ""}
+# measures count as a quantity only where a quantity stands: "5 kg de rejunte", not
+# "trena de 5 m" (a size)
+MEASURES = {"kg", "m"}
+# words before a bare number that make it a size, not a quantity ("disjuntor de 32",
+# "3/8 x 2", "size 42")
+SIZE_CUES = {"x", "de", "of", "size", "tamanho", "n", "no", "numero", "number", "do", "da"}
+# unit words that are part of a product's name
+_UNIT_IN_NAME = re.compile(r"^(caixa d'?\s?agua|caixa de (luz|passagem|ferramentas?|correio)|"
+                           r"rolo de (la|pintura|espuma|textura)|rolo (de )?la\b)")
 
 _PATTERNS: list[tuple[Intent, str]] = [
     ("other", r"ignor\w* (suas|as|all|previous|todas)|instruc|instruction|prompt|"
+              r"telefones? e|endereco d[oe]|ultimo cliente|outro cliente|torce|futebol|"
+              r"\bkkk+|system|override|set the price|price of every|admin mode|\bcpf\b|"
+              r"faturamento|revenue|lucro|"
               r"desconto|discount|faturas? d[oe]s? (outros )?clientes|other customers|"
               r"outros clientes|telefones? d[oe]s? clientes|phone numbers|admin:|"
               r"apaga\w*|zera\w*|mud[ae] o preco|change the price|weather|tempo em|senha|"
@@ -62,11 +77,14 @@ _PATTERNS: list[tuple[Intent, str]] = [
     ("cancel", r"\bcancel\w*|\bdesist\w*+(?! d[oa]s? )|nao vou querer mais nada|forget it|"
                r"nao quero mais nada|esquece tudo|don'?t want (it|anything)"),
     ("status", r"cade (o )?meu pedido|status|meu pedido (ja )?(saiu|chegou)|"
+               r"chega (hj|hoje|amanha)\?|ate agora nada|nao chegou|has my order|"
+               r"order (shipped|arrived?)|shipped yet|hasn'?t arrived|didn'?t arrive|"
                r"where is my order|order status|update on (my )?order|rastre|tracking|"
                r"previsao de entrega"),
     ("remove", r"\btira\b|\btirar\b|remove\w*|\bdrop\b|take .* off|nao quero mais (o|a|os|as)|"
                r"desisti d|sem o |sem a |exclu\w*|delete"),
-    ("change_qty", r"na verdade|em vez de|instead of|make it|change the .* to|"
+    ("change_qty", r"na verdade|em vez de|instead of|make it|make that|change the .* to|"
+                   r"muda pra|\berrei\b|pode ser so|\bactually\b|\be nao \d|\bnot \d|"
                    r"troca a quantidade|muda a quantidade|altera\w*|so (que )?(sao|e) \d"),
     ("question", r"quanto (custa|e|fica|ta|sai)|qual (o )?preco|\bpreco\b|qto|"
                  r"\btem\b.*\?|voces tem|vcs tem|tem em estoque|em estoque|how much|price|"
@@ -76,8 +94,10 @@ _CONFIRM = re.compile(
     r"^(sim|s|isso|isso mesmo|ok|okay|pode|pode (fechar|mandar|confirmar)|fechado|fecha|"
     r"confirm\w*|correto|certo|perfeito|beleza|blz|yes|yep|yeah|sure|go ahead|"
     r"that'?s right|place the order|confirmed)\b")
-_GREETING = re.compile(r"^(oi+|ola|bom dia|boa tarde|boa noite|hello|hi|hey|good "
-                       r"(morning|afternoon|evening)|opa|e ai|tudo bem)\b[\s,!.?]*")
+_GREETING = re.compile(r"^((hi|hello|hey) there|oi+|ola|bom dia|boa tarde|boa noite|hello|"
+                       r"hi|hey|good "
+                       r"(morning|afternoon|evening)|opa|e ai|tudo bem)"
+                       r"\b[\s,!.?]*")
 _TRAILING = re.compile(
     r"\s*[,.;]?\s*\b(pra|para|p/) (buscar|retirar|entregar|obra)\b.*$|"
     r"\s*[,.;]?\s*\b(entrega|entregar) (em|na|no|amanha|hoje)\b.*$|"
@@ -87,7 +107,8 @@ _TRAILING = re.compile(
 _FILLER = re.compile(
     r"^(e |and |tambem |tbm |coloca (tambem |tbm )?|me (ve|vê|manda|separa|envia)|"
     r"manda|separa|quero|queria|preciso de|preciso|gostaria de|vou querer|"
-    r"i'?d like|i want|i need|can i get|i'?ll take|get me|add|adiciona|"
+    r"i'?d like|i want|i need|need|can i get|i'?ll take|get me|(can|could) you add|"
+    r"(please |pls )?add|adiciona|"
     r"vc pode separar|voce pode separar|pode separar|me ve)\s*", re.I)
 _ORDER_REF = re.compile(r"\b(s\d{4,6})\b", re.I)
 _QTY_NUMBER = r"\d+(?:[.,]\d+)?"
@@ -116,7 +137,7 @@ def detect_intent(text: str) -> Intent:
     folded = fold(text).strip()
     if not folded:
         return "other"
-    rest = _without_greetings(folded)
+    rest = re.sub(r"[^\w\s?]", "", _without_greetings(folded)).strip()
     if not rest or re.fullmatch(r"(tudo bem|tudo bom|como vai|how are you|td bem)\??", rest):
         return "greet"
     for intent, pattern in _PATTERNS:
@@ -140,6 +161,11 @@ def _mentions_product(folded: str) -> bool:
     return any(w not in stop for w in words)
 
 
+_JOIN_WORDS = "|".join([*(w for w in NUMBER_WORDS if w != "milheiro"), "meia", "half", "o",
+                        "os", "as", "the"])
+_ITEM_JOIN = re.compile(rf"\s+(?:e|and)\s+(?=(?:\d|(?:{_JOIN_WORDS})\b))")
+
+
 def _segments(text: str) -> list[str]:
     body = _without_greetings(fold(text).strip())
     lines = re.split(r"[\n;]+|(?:^|\s)[-•*]\s+|\s\+\s", body)
@@ -160,16 +186,30 @@ def _segments(text: str) -> list[str]:
                 parts.extend(p for p in piece.split(" ; "))
                 continue
             # " e "/" and " separate items when a quantity or article follows
-            parts.extend(re.split(
-                r"\s+(?:e|and)\s+(?=(?:\d|um\b|uma\b|dois\b|duas\b|tres\b|quatro\b|cinco\b|"
-                r"dez\b|meia\b|a\b|an\b|one\b|two\b|three\b|o\b|os\b|as\b|the\b))", piece))
+            parts.extend(_ITEM_JOIN.split(piece))
     return [p.strip(" ,.!?") for p in parts if p.strip(" ,.!?")]
 
 
-def _quantity(words: list[str]) -> tuple[float | None, str, list[str]]:
-    """(quantity, unit, the remaining words) from one segment's words."""
+def _stands_as_quantity(words: list[str], i: int) -> bool:
+    """A measure ("5 kg") is a quantity before "de"/"of" ("5 kg de rejunte"), else a size
+    ("trena 5 m", "8m tape measure")."""
+    return i + 2 < len(words) and words[i + 2] in ("de", "of", "do", "da")
+
+
+def _quantity(words: list[str], sizes: bool = False
+              ) -> tuple[float | None, str, list[str]]:
+    """(quantity, unit, the remaining words) from one segment's words.
+
+    ``sizes``: bare numbers are attributes (a price question names no quantity).
+    """
+    while words and words[0] in ("o", "os", "as", "the"):
+        words = words[1:]
     # an explicit "<number> <packaging unit>" anywhere wins ("a areia ... 30 sacos")
     for i, w in enumerate(words[:-1]):
+        if _UNIT_IN_NAME.match(" ".join(words[i + 1:])):
+            continue
+        if UNITS.get(words[i + 1]) in MEASURES and not _stands_as_quantity(words, i):
+            continue
         if re.fullmatch(_QTY_NUMBER, w) and UNITS.get(words[i + 1]):
             rest = [x for j, x in enumerate(words) if j not in (i, i + 1)]
             while rest and rest[0] in ("de", "of", "do", "da", "o", "a", "the", "x"):
@@ -182,8 +222,14 @@ def _quantity(words: list[str]) -> tuple[float | None, str, list[str]]:
     while i < len(words):
         w = words[i]
         nxt = words[i + 1] if i + 1 < len(words) else ""
+        prev = words[i - 1] if i else ""
         m = re.fullmatch(rf"(?:x({_QTY_NUMBER})|({_QTY_NUMBER})x)", w)
-        if qty is None and m:
+        glued = re.fullmatch(rf"({_QTY_NUMBER})({'|'.join(k for k in UNITS if k)})", w)
+        if _UNIT_IN_NAME.match(" ".join(words[i:])):
+            rest.append(w)
+        elif w in ("milheiro", "milheiros"):
+            qty = (qty or 1) * 1000
+        elif qty is None and m:
             qty = float((m.group(1) or m.group(2)).replace(",", "."))
         elif qty is None and w in ("duzia", "dozen") :
             qty = 12 * (qty or 1)
@@ -191,7 +237,12 @@ def _quantity(words: list[str]) -> tuple[float | None, str, list[str]]:
             qty, i = 6, i + 1
         elif qty is None and (w, nxt) in (("uma", "duzia"), ("a", "dozen")):
             qty, i = 12, i + 1
+        elif qty is None and w == "half" and words[i + 1:i + 3] == ["a", "dozen"]:
+            qty, i = 6, i + 2
         elif qty is None and re.fullmatch(_QTY_NUMBER, w) and not _SIZE_UNIT.fullmatch(nxt) \
+                and not (sizes and not UNITS.get(nxt)) \
+                and not (rest and prev in SIZE_CUES and not UNITS.get(nxt)) \
+                and not re.fullmatch(r"[\d/]+x", prev) \
                 and (not rest or UNITS.get(nxt) not in (None, "") or i + 1 == len(words)
                      or nxt in ("de", "of") or (rest and UNITS.get(nxt) is not None)):
             qty = float(w.replace(",", "."))
@@ -202,10 +253,9 @@ def _quantity(words: list[str]) -> tuple[float | None, str, list[str]]:
             qty = float(NUMBER_WORDS[w])
             if UNITS.get(nxt):
                 unit, i = UNITS[nxt], i + 1
-        elif re.fullmatch(rf"({_QTY_NUMBER})({'|'.join(k for k in UNITS if k)})", w) and \
-                qty is None:
-            number, found = re.fullmatch(
-                rf"({_QTY_NUMBER})({'|'.join(k for k in UNITS if k)})", w).groups()
+        elif glued and qty is None and (UNITS[glued.group(2)] not in MEASURES
+                                        or nxt in ("de", "of", "do", "da")):
+            number, found = glued.groups()
             qty, unit = float(number.replace(",", ".")), UNITS[found]
         elif w in UNITS and not rest and UNITS[w]:
             unit = UNITS[w]
@@ -217,8 +267,12 @@ def _quantity(words: list[str]) -> tuple[float | None, str, list[str]]:
     return qty, unit, rest
 
 
-def parse_items(text: str) -> list[ParsedItem]:
-    """Items of an order message; a segment with only a quantity applies to the previous."""
+_ATTRIBUTE = re.compile(r"(\d+(?:[.,]\d+)?\s*(v|w|mm|cm|a)|bivolt|" + "|".join(COLOURS) + ")")
+
+
+def parse_items(text: str, sizes: bool = False) -> list[ParsedItem]:
+    """Items of an order message; a segment with only a quantity applies to the previous,
+    one with only attributes ("110V", "azul") completes it."""
     items: list[ParsedItem] = []
     each: float | None = None
     for segment in _segments(text):
@@ -230,17 +284,22 @@ def parse_items(text: str) -> list[ParsedItem]:
                                    fold(text)).group(1).replace("um", "1").replace(
                                        "uma", "1").replace("one", "1"))
         words = [w for w in segment.split() if w not in _NOISE]
-        qty, unit, rest = _quantity(words)
+        qty, unit, rest = _quantity(words, sizes)
         product = " ".join(rest).strip(" -:")
-        if items and product in COLOURS:  # "o cabo 2,5 azul e o vermelho"
+        if items and rest and (all(w in COLOURS for w in rest) or (
+                rest[0] in COLOURS and re.search(rf"\b(do|da|o|a|the) {rest[0]}\b", segment))):
+            # "o cabo 2,5 azul e o vermelho", "3kg do cinza platina": the previous product
             base = [w for w in items[-1].text.split() if w not in COLOURS]
             product = " ".join([*base, product])
+        elif items and qty is None and rest and all(_ATTRIBUTE.fullmatch(w) for w in rest):
+            items[-1].text = f"{items[-1].text} {product}"  # "need a drill, 110V"
+            continue
         if not product and items and qty is not None:  # "..., 3 cx" belongs to the previous
             items[-1].quantity, items[-1].unit = qty, unit or items[-1].unit
             continue
         if not product:
             continue
-        if items and re.fullmatch(r"(de |of )?[\d.,/]+\s*\w{0,3}", product) and rest:
+        if items and re.fullmatch(r"(de |of )?[\d.,/x]+\s*\w{0,3}", product) and rest:
             head = items[-1].text.split()[0]  # "duas trenas de 5m e uma de 8"
             product = f"{head} {product}"
         items.append(ParsedItem(text=product, quantity=qty if qty is not None else
@@ -259,7 +318,7 @@ def parse(text: str) -> ParsedTurn:
                                           fold(text)):
         return ParsedTurn(intent=intent)
     if intent in ("add", "remove", "change_qty", "question"):
-        items = parse_items(_strip_intent_words(text, intent))
+        items = parse_items(_strip_intent_words(text, intent), sizes=intent == "question")
         if intent == "change_qty" and not items:
             qty, unit, _rest = _quantity(_strip_intent_words(text, intent).split())
             items = [ParsedItem(text="", quantity=qty, unit=unit)] if qty is not None else []
@@ -282,7 +341,9 @@ def _strip_intent_words(text: str, intent: Intent) -> str:
                         r"price (for|of)?|is the|in stock|do you have|\btem\b|\?", " ", folded)
         folded = re.sub(r"\s+e\s+(o|a)\s+", ", ", folded)
     elif intent == "change_qty":
-        folded = re.sub(r"na verdade( sao| e)?|em vez de \d+|instead of \d+|make it|"
+        folded = re.sub(r"\berrei\b,?|\bsao\b|\be nao \d+|,?\s*\bnot \d+|pode ser so|"
+                        r"actually( i need)?|make that|\bsorry\b,?|muda pra|"
+                        r"na verdade( sao| e)?|em vez de \d+|instead of \d+|make it|"
                         r"change the|troca a quantidade d[oa]|muda a quantidade d[oa]|"
                         r"coloca|\bpra\b|\bto\b", " ", folded)
     return re.sub(r"[ \t]+", " ", folded)

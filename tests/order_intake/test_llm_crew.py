@@ -57,8 +57,11 @@ def chatwoot() -> Iterator[EmbeddedChatwoot]:
 def setup(embedded_odoo: EmbeddedOdoo, redis_url: str, chatwoot: EmbeddedChatwoot,
           llm_server: ScriptedLLM, catalog_gateway: tuple[Gateway, SyncReport],
           tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Gateway]:
+    # its own Redis database: Chatwoot doubles of different modules reuse conversation and
+    # message ids, and a message id already answered is (rightly) never answered again
     settings = catalog_settings(
-        embedded_odoo, tmp_path_factory.mktemp("llm"), redis_url=redis_url,
+        embedded_odoo, tmp_path_factory.mktemp("llm"),
+        redis_url=redis_url.rsplit("/", 1)[0] + "/3",
         chatwoot_url=chatwoot.url, business_hours="", llm_model="openai/scripted-model",
         llm_base_url=llm_server.base_url, llm_api_key=SecretStr("sk-local-test"),
         odoo_write_tools="create_quotation,create_partner")

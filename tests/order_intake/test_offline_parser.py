@@ -1,9 +1,9 @@
 """The offline understanding engine on the labelled message set.
 
-``messages.yaml`` has a ``tune`` part (used while building the parser) and a ``holdout``
-part (only measured). Exact cart = intent right, and every item resolved to the labelled
-product with the labelled quantity, or (for a genuinely ambiguous item) the bot asks with
-options that include a right one.
+``messages.yaml`` (176) is what the parser was built on; ``messages_holdout2.yaml`` (76)
+was written by someone who never saw the parser, and is only measured. Exact cart = intent
+right, and every item resolved to the labelled product with the labelled quantity, or (for
+a genuinely ambiguous item) the bot asks with options that include a right one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from flows.catalog_sync import SyncReport
 from flows.order_resolution import decide
 from mcp_servers.gateway.assemble import Gateway
 
-MESSAGES = yaml.safe_load((Path(__file__).parent / "messages.yaml").read_text())["messages"]
+HERE = Path(__file__).parent
+MESSAGES = [*yaml.safe_load((HERE / "messages.yaml").read_text())["messages"],
+            *yaml.safe_load((HERE / "messages_holdout2.yaml").read_text())["messages"]]
 
 
 def exact_cart(gateway: Gateway, message: dict[str, Any]) -> bool:
@@ -52,10 +54,10 @@ def test_the_set_is_big_and_split() -> None:
     assert len(holdout) >= 50 and {m["lang"] for m in holdout} == {"pt", "en"}
 
 
-@pytest.mark.parametrize(("split", "floor"), [("tune", 0.85), ("holdout", 0.5)])
+@pytest.mark.parametrize(("split", "floor"), [("tune", 0.9), ("holdout", 0.65)])
 def test_exact_cart_accuracy(catalog_gateway: tuple[Gateway, SyncReport], split: str,
                              floor: float) -> None:
-    """Floors sit just under the measured figures (0.879 tune, 0.533 holdout): regressions."""
+    """Floors sit just under the measured figures (0.932 tune, 0.684 holdout): regressions."""
     gateway = catalog_gateway[0]
     part = [m for m in MESSAGES if m["split"] == split]
     accuracy = sum(exact_cart(gateway, m) for m in part) / len(part)

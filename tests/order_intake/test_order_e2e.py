@@ -329,3 +329,49 @@ def test_outside_business_hours_the_bot_takes_the_order_and_says_when(
     done = turn("sim")
     assert "Orçamento S" in done and "retorna amanhã às 08:00" in done
     assert "retorna amanhã às 08:00" in turn("quero falar com um atendente")
+
+
+def test_fixture_shaped_deliveries_for_3_245_fill_the_cart_seen_over_the_api(
+        stack: Settings, chatwoot: EmbeddedChatwoot) -> None:
+    """The must-show: ``message_created.incoming_text.json`` shaped payloads, signed and
+    POSTed to the running API, make ``GET /conversations/3/245`` show the cart."""
+    import hashlib
+    import hmac
+    import json
+    from pathlib import Path
+
+    import httpx
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from mcp_servers.gateway.tokens import mint_token
+
+    fixture = json.loads((Path(__file__).parents[1] / "fixtures" / "chatwoot" / "webhooks" /
+                          "message_created.incoming_text.json").read_text())
+    api_url = chatwoot.webhooks.url.removesuffix("/webhooks/chatwoot")  # type: ignore[union-attr]
+    texts = ["Oi, quero 2 caixas de parafuso sextavado 3/8 x 2 e 1 furadeira de impacto "
+             "650W 220V", "e 10 sacos de cimento CP II"]
+    for text in texts:
+        before = len(bot_replies(chatwoot, 245))
+        # the customer's message exists in Chatwoot (its id, the 24 h window); the delivery
+        # itself is the fixture's payload with that id and text
+        written = chatwoot.store.add_incoming_message(245, text, deliver=False)
+        payload = {**fixture, "id": written.id, "content": text,
+                   "source_id": f"wamid.test{written.id}"}
+        body = json.dumps(payload).encode()
+        ts = str(int(time.time()))
+        mac = hmac.new(DEMO_WEBHOOK_SECRET.encode(), ts.encode() + b"." + body,
+                       hashlib.sha256).hexdigest()
+        response = httpx.post(f"{api_url}/webhooks/chatwoot", content=body, headers={
+            "X-Chatwoot-Timestamp": ts, "X-Chatwoot-Signature": f"sha256={mac}",
+            "Content-Type": "application/json"})
+        assert response.json()["status"] == "queued"
+        wait_reply(chatwoot, 245, before)
+    settings = stack.model_copy(update={"jwt_secret": SecretStr("e2e-" + "k" * 40)})
+    token = mint_token(settings, subject="op", role="operator", tenant="casaobra")
+    with TestClient(create_app(settings)) as client:
+        state = client.get("/conversations/3/245",
+                           headers={"Authorization": f"Bearer {token}"}).json()
+    assert [(line["default_code"], line["quantity"]) for line in state["cart"]] == [
+        ("FIX-0008", 2.0), ("FEL-0002", 1.0), ("CIM-0001", 10.0)]
+    assert state["stage"] == "awaiting_confirmation" and state["last_message_id"] == written.id
