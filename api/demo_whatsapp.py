@@ -40,7 +40,9 @@ def _replies(chatwoot: EmbeddedChatwoot, conversation_id: int) -> list[str]:
 
 def play(settings: Settings, odoo: OdooConnector, data_dir: Path, console: Console) -> None:
     """Run the scripted conversation and print it, ending with the quotation from Odoo."""
-    with RedisServer(data_dir) as redis_server, EmbeddedChatwoot() as chatwoot:
+    # the Chatwoot double keeps its state beside Odoo's: conversation and message ids, and so
+    # the quotation keys made of them, stay unique across demo runs
+    with RedisServer(data_dir) as redis_server, EmbeddedChatwoot(data_dir) as chatwoot:
         demo = settings.model_copy(update={
             "redis_url": redis_server.url, "chatwoot_url": chatwoot.url,
             "chatwoot_webhook_secret": SecretStr(DEMO_WEBHOOK_SECRET), "debounce_s": 1.0,
