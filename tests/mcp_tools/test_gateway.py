@@ -272,6 +272,19 @@ async def test_metrics_and_ready(gateway_url: str, settings: Settings) -> None:
     assert 'balcao_mcp_tool_calls_total{outcome="ok",tenant="casaobra",' \
            'tool="odoo_count_records"}' in metrics
     assert "balcao_mcp_tool_seconds_bucket" in metrics
-    ready = httpx.get(f"{base}/ready")
-    assert ready.status_code == 200
-    assert ready.json()["checks"] == {"redis": "ok", "odoo": "ok", "qdrant": "ok"}
+    ready = httpx.get(f"{base}/ready")  # no Chatwoot runs for this gateway: named as down
+    assert ready.status_code == 503
+    checks = ready.json()["checks"]
+    assert {k: v for k, v in checks.items() if k != "chatwoot"} == {
+        "redis": "ok", "odoo": "ok", "qdrant": "ok"}
+    assert checks["chatwoot"].startswith("unreachable")
+
+
+async def test_ready_is_ok_when_chatwoot_answers(settings: Settings) -> None:
+    from sandbox.chatwoot import EmbeddedChatwoot
+
+    with EmbeddedChatwoot() as chatwoot:
+        gateway = Gateway(settings.model_copy(update={"chatwoot_url": chatwoot.url}),
+                          http=True)
+        assert await gateway.ready() == {"redis": "ok", "odoo": "ok", "qdrant": "ok",
+                                         "chatwoot": "ok"}
