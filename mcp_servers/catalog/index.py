@@ -228,8 +228,11 @@ class CatalogIndex:
         with self._lock:
             if points:
                 self.client.upsert(self.collection, points, wait=True)
-            for pid, payload in payload_only:
-                self.client.overwrite_payload(self.collection, payload, points=[pid], wait=True)
+            if payload_only:  # one request for the batch, not one per product
+                self.client.batch_update_points(self.collection, [
+                    models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(
+                        payload=payload, points=[pid])) for pid, payload in payload_only],
+                    wait=True)
         return {"received": len(docs), "embedded": len(points),
                 "payload_updated": len(payload_only), "unchanged": unchanged, "ids": ids}
 
