@@ -150,15 +150,17 @@ def test_ambiguous_item_asks_then_takes_the_choice(stack: Settings,
     assert "Seu pedido" in summary and "3 " in summary
 
 
-def test_english_customer_and_a_quick_burst_is_one_turn(stack: Settings,
+def test_english_customer_and_five_quick_messages_are_one_turn_in_order(stack: Settings,
                                                         chatwoot: EmbeddedChatwoot) -> None:
     conversation = chatwoot.store.add_conversation("Tourist Builder", "+5511955550002")
-    for text in ("Hello!", "I need 2 boxes of hex bolt 3/8 x 2", "and one 8m tape measure"):
+    for text in ("Hello!", "I need 2 boxes of hex bolt 3/8 x 2", "and one 8m tape measure",
+                 "also 2 bags of CP II cement"):
         chatwoot.store.add_incoming_message(conversation.display_id, text)
     reply = say(chatwoot, conversation.display_id, "and 3 rolls of thread seal tape")
     assert reply.startswith("Your order") or "Your order" in reply
-    assert "FIX-0008" in reply and "FMA-0013" in reply
-    assert len(bot_replies(chatwoot, conversation.display_id)) == 1  # one turn, one answer
+    # five quick messages, one turn, one answer, items in the order they were written
+    assert reply.index("FIX-0008") < reply.index("FMA-0013") < reply.index("CIM-0001")
+    assert len(bot_replies(chatwoot, conversation.display_id)) == 1
 
 
 def test_handoff_then_silence(stack: Settings, chatwoot: EmbeddedChatwoot) -> None:
