@@ -111,24 +111,38 @@ def process_conversation(self: Any, account_id: int, conversation_id: int) -> di
         lock.release()
 
 
+def _customer_language(store: ConversationStore, messages: list[Any]) -> str:
+    last = messages[-1]
+    state = store.load_state(last.account_id, last.conversation_id)
+    return language_of(" ".join(m.content for m in messages), state.language)
+
+
+def _best_effort(settings: Settings, calls: list[tuple[str, dict[str, Any]]]) -> str:
+    """Run tool calls on this thread's gateway; '' when done, else the error (Chatwoot
+    itself may be what is down, and this must never fail the task)."""
+    async def run() -> None:
+        async with gateway_tools(settings, role="operator",
+                                 gateway=shared_gateway(settings)) as tools:
+            for tool, arguments in calls:
+                await tools.call(tool, **arguments)
+    try:
+        asyncio.run(run())
+    except FlowToolError as exc:
+        return str(exc)
+    return ""
+
+
 def tell_delayed(settings: Settings, store: ConversationStore,
                  messages: list[Any]) -> None:
     """First failure of a turn: the customer hears we have it, once (idempotency key)."""
     last = messages[-1]
-    state = store.load_state(last.account_id, last.conversation_id)
-    language = language_of(" ".join(m.content for m in messages), state.language)
-
-    async def tell() -> None:
-        async with gateway_tools(settings, role="operator",
-                                 gateway=shared_gateway(settings)) as tools:
-            await tools.call("chatwoot_send_message", conversation_id=last.conversation_id,
-                             content=DELAYED[language],
-                             idempotency_key=f"delayed:{last.message_id}")
-    try:
-        asyncio.run(tell())
-    except FlowToolError as exc:  # Chatwoot itself may be what is down
+    error = _best_effort(settings, [("chatwoot_send_message", {
+        "conversation_id": last.conversation_id,
+        "content": DELAYED[_customer_language(store, messages)],
+        "idempotency_key": f"delayed:{last.message_id}"})])
+    if error:
         log.info("could not tell %s/%s about the delay: %s", last.account_id,
-                 last.conversation_id, exc)
+                 last.conversation_id, error)
 
 
 def give_up(settings: Settings, store: ConversationStore, messages: list[Any],
@@ -139,21 +153,15 @@ def give_up(settings: Settings, store: ConversationStore, messages: list[Any],
                        "messages": [m.model_dump() for m in messages]}, reason)
     store.done(last.account_id, last.conversation_id, len(messages))
     store.set_handoff(last.account_id, last.conversation_id, on=True)
-    state = store.load_state(last.account_id, last.conversation_id)
-
-    async def apologise() -> None:
-        async with gateway_tools(settings, role="operator",
-                                 gateway=shared_gateway(settings)) as tools:
-            await tools.call("chatwoot_send_message", conversation_id=last.conversation_id,
-                             content=SORRY.get(state.language, SORRY["pt"]),
-                             idempotency_key=f"sorry:{last.message_id}")
-            await tools.call("chatwoot_update_status", conversation_id=last.conversation_id,
-                             status="open")
-    try:
-        asyncio.run(apologise())
-    except FlowToolError as exc:
+    error = _best_effort(settings, [
+        ("chatwoot_send_message", {"conversation_id": last.conversation_id,
+                                   "content": SORRY[_customer_language(store, messages)],
+                                   "idempotency_key": f"sorry:{last.message_id}"}),
+        ("chatwoot_update_status", {"conversation_id": last.conversation_id,
+                                    "status": "open"})])
+    if error:
         log.error("could not tell the customer of %s/%s: %s", last.account_id,
-                  last.conversation_id, exc)
+                  last.conversation_id, error)
 
 
 @app.task(name="balcao.catalog_sync", bind=True, autoretry_for=(FlowToolError,),

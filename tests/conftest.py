@@ -13,6 +13,7 @@ from flows.catalog_sync import SyncReport, sync_catalog
 from flows.mcp_client import gateway_tools
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.settings import Settings
+from sandbox.chatwoot import EmbeddedChatwoot
 from sandbox.odoo import EmbeddedOdoo
 from sandbox.odoo.security import demo_api_key
 from sandbox.redis_server import RedisServer
@@ -51,3 +52,10 @@ def catalog_gateway(embedded_odoo: EmbeddedOdoo,
             return await sync_catalog(tools)
 
     return gateway, asyncio.run(sync())
+
+
+@pytest.fixture(scope="module")
+def chatwoot() -> Iterator[EmbeddedChatwoot]:
+    """A fresh Chatwoot double per test module (its ids restart in each one)."""
+    with EmbeddedChatwoot() as server:
+        yield server

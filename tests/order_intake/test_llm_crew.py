@@ -48,12 +48,6 @@ def llm_server() -> Iterator[ScriptedLLM]:
 
 
 @pytest.fixture(scope="module")
-def chatwoot() -> Iterator[EmbeddedChatwoot]:
-    with EmbeddedChatwoot() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def setup(embedded_odoo: EmbeddedOdoo, redis_url: str, chatwoot: EmbeddedChatwoot,
           llm_server: ScriptedLLM, catalog_gateway: tuple[Gateway, SyncReport],
           tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Gateway]:

@@ -32,12 +32,6 @@ CUSTOMER_PHONE = "+5515927684208"  # Construtora Horizonte LTDA (partner C001)
 
 
 @pytest.fixture(scope="module")
-def chatwoot() -> Iterator[EmbeddedChatwoot]:
-    with EmbeddedChatwoot() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def stack(embedded_odoo: EmbeddedOdoo, redis_url: str, chatwoot: EmbeddedChatwoot,
           catalog_gateway: tuple[Gateway, SyncReport],
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
