@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.catalog_sync import SyncReport, run_catalog_sync
+from flows.finance_cli import finance
 from flows.mcp_client import FlowToolError, gateway_tools
 from flows.product_search import ProductAnswer, search_products
 from mcp_servers.settings import get_settings
@@ -22,6 +23,7 @@ catalog_app = typer.Typer(help="Product catalog (Qdrant): sync from Odoo.",
                           no_args_is_help=True)
 flow_app = typer.Typer(help="Run a flow from the terminal.", no_args_is_help=True)
 console = Console(width=None if Console().is_terminal else 140)
+flow_app.command("finance")(finance)
 
 
 def print_report(report: SyncReport) -> None:

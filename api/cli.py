@@ -70,7 +70,8 @@ def main() -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # one line per HTTP request is noise for operators; our own loggers say what matters
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("mcp.server.lowlevel.server").setLevel(logging.WARNING)
+    for noisy in ("mcp.server.lowlevel.server", "crewai_core.settings", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":  # pragma: no cover
