@@ -1,4 +1,5 @@
-"""The HTTP API (`balcao api`): Chatwoot's webhook, conversation state, health and metrics.
+"""The HTTP API (`balcao api`): Chatwoot's webhook, crew runs, conversation state, health and
+metrics.
 
 The webhook answers within milliseconds: it checks the delivery, records the message in
 Redis (durable, deduplicated) and queues the conversation's turn on the Celery workers
@@ -26,7 +27,9 @@ from prometheus_client import (
     generate_latest,
 )
 
+from api.auth import require
 from api.celery_app import make_app
+from api.crews_api import celery_enqueue_run, crews_router
 from api.webhooks import (
     Decision,
     WebhookRejected,
@@ -37,7 +40,6 @@ from api.webhooks import (
 from flows.conversations import ConversationState, ConversationStore
 from flows.readiness import backends_ready
 from mcp_servers.gateway.assemble import Gateway, jwt_verifier
-from mcp_servers.gateway.tokens import role_of
 from mcp_servers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,8 @@ def celery_enqueue(settings: Settings) -> Enqueue:
 
 
 def create_app(settings: Settings, *, enqueue: Enqueue | None = None,
-               verifier: JWTVerifier | None = None, gateway: Gateway | None = None) -> FastAPI:
+               verifier: JWTVerifier | None = None, gateway: Gateway | None = None,
+               enqueue_run: Callable[[str], None] | None = None) -> FastAPI:
     """The API over ``settings``; ``enqueue`` defaults to the Celery workers.
 
     ``/ready`` asks the gateway at ``BALCAO_MCP_URL`` about the backends, or ``gateway``
@@ -83,7 +86,8 @@ def create_app(settings: Settings, *, enqueue: Enqueue | None = None,
     metrics = ApiMetrics()
     inbox_ids = {int(i) for i in settings.chatwoot_inbox_ids.split(",") if i.strip()}
     app = FastAPI(title="Balcão API", version="0.1",
-                  description="Chatwoot webhook, conversation state and health of Balcão.")
+                  description="Chatwoot webhook, crew runs with streamed progress, "
+                              "conversation state and health of Balcão.")
     app.state.store = store
 
     def accept(decision: Decision, delivery_id: str) -> dict[str, Any]:
@@ -140,20 +144,8 @@ def create_app(settings: Settings, *, enqueue: Enqueue | None = None,
     auth = verifier or (jwt_verifier(settings) if settings.jwt_secret or settings.jwt_jwks_url
                         else None)
 
-    async def operator(authorization: Annotated[str | None, Header()] = None
-                       ) -> dict[str, Any]:
-        if auth is None:
-            raise HTTPException(503, "no JWT verifier: set BALCAO_JWT_SECRET or "
-                                     "BALCAO_JWT_JWKS_URL")
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise HTTPException(401, "missing bearer token")
-        access = await auth.verify_token(authorization[7:].strip())
-        if access is None:
-            raise HTTPException(401, "invalid or expired token")
-        claims = dict(access.claims)
-        if role_of(claims) not in ("operator", "admin"):
-            raise HTTPException(403, "needs the operator role")
-        return claims
+    operator = require(auth, "operator")
+    app.include_router(crews_router(settings, auth, enqueue_run or celery_enqueue_run(settings)))
 
     @app.get("/conversations/{account_id}/{conversation_id}", response_model=ConversationState,
              summary="A conversation's state (operator token)")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -18,9 +20,12 @@ from celery.exceptions import MaxRetriesExceededError
 from api.celery_app import make_app
 from flows.catalog_sync import run_catalog_sync
 from flows.conversations import ConversationStore
+from flows.crew_runs import RunContext, execute
 from flows.mcp_client import FlowToolError, gateway_tools
 from flows.order_turn import run_turn
 from flows.replies import language_of
+from flows.run_events import RunEvent
+from flows.run_store import RunStore, result_json
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.odoo.tenants import CredentialManager
 from mcp_servers.settings import Settings, get_settings
@@ -188,3 +193,39 @@ def catalog_sync_all() -> list[str]:
     for tenant in tenants:
         catalog_sync.delay(tenant)
     return tenants
+
+
+@app.task(name="balcao.crew_run")
+def crew_run(run_id: str) -> dict[str, Any]:
+    """One run of the crews API: progress to the run's Redis stream, result to its record.
+
+    A run redelivered after a worker died starts over (its events say so); a finished run
+    delivered again is left alone.
+    """
+    settings = current_settings()
+    runs = RunStore.from_url(settings.redis_url, settings.run_ttl_s)
+    record = runs.get(run_id)
+    if record is None or record.finished:
+        return {"run_id": run_id, "status": record.status if record else "expired"}
+    runs.update(run_id, status="running", started_at=time.time())
+    directory = Path(settings.runs_dir) / run_id
+    ctx = RunContext(tenant=record.tenant, directory=directory, settings=settings,
+                     gateway=shared_gateway(settings),
+                     emit=lambda event: runs.publish(run_id, event))
+    try:
+        result = asyncio.run(execute(record.crew, record.inputs, ctx))
+    except Exception as exc:  # the run fails visibly; the worker lives on
+        error = (str(exc) if isinstance(exc, FlowToolError | ValueError)
+                 else f"{type(exc).__name__} inside the {record.crew} crew (see the "
+                      "worker's log)")
+        log.exception("run %s (%s) failed", run_id, record.crew)
+        runs.update(run_id, status="failed", finished_at=time.time(), error=error)
+        runs.publish(run_id, RunEvent(type="error", message=error))
+        return {"run_id": run_id, "status": "failed"}
+    files = sorted(p.name for p in directory.iterdir() if p.is_file()) \
+        if directory.is_dir() else []
+    runs.update(run_id, status="succeeded", finished_at=time.time(),
+                result=result_json(result), files=files)
+    runs.publish(run_id, RunEvent(type="done", progress=1.0, message="succeeded",
+                                  data={"files": files}))
+    return {"run_id": run_id, "status": "succeeded"}

@@ -66,12 +66,12 @@ async def run_turn(settings: Settings, messages: list[IncomingMessage], *,
     return state
 
 
-def engine(settings: Settings, tools: McpTools) -> Understanding:
+def engine(settings: Settings, tools: McpTools, tenant: str = "") -> Understanding:
     """The LLM crew when a model is configured, else the offline parser."""
     llm = llm_from_settings(settings)
     if llm is None:
         return OfflineUnderstanding()
-    return CrewUnderstanding(llm, tools, settings.default_tenant)
+    return CrewUnderstanding(llm, tools, tenant or settings.default_tenant)
 
 
 async def _typing(tools: McpTools, conversation_id: int, *, on: bool) -> None:

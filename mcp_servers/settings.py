@@ -171,6 +171,15 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("BALCAO_LLM_API_KEY", "OPENAI_API_KEY"))
     llm_timeout_s: float = 60.0
 
+    # --- crew runs (POST /crews/{name}/runs) ---
+    runs_dir: Path = Field(
+        Path("var/runs"), description="Where runs write their files (reports); workers and "
+        "API replicas must share it.")
+    run_ttl_s: int = Field(7 * 86_400, ge=60,
+                           description="How long a run's record and events are kept.")
+    sse_poll_ms: int = Field(15_000, ge=100, description="How long one event-stream read "
+                             "waits in Redis before checking the run still exists.")
+
     log_level: str = "INFO"
 
     @property
