@@ -73,11 +73,13 @@ async def run_order_intake(inputs: OrderIntakeInputs, ctx: RunContext) -> dict[s
     from flows.order_resolution import resolve
     from flows.order_turn import engine
 
+    where = ["understand", 0.0]
     async with gateway_tools(ctx.settings, role="viewer", gateway=ctx.gateway) as session:
-        tools = ObservedTools(session, ctx.emit, lambda: ("resolve", 0.4))
+        tools = ObservedTools(session, ctx.emit, lambda: (where[0], where[1]))
         _stage(ctx, "understand", 0.0, "reading the message")
-        parsed = await engine(ctx.settings, session, tenant=ctx.tenant).understand(
+        parsed = await engine(ctx.settings, tools, tenant=ctx.tenant).understand(
             inputs.message, cart=[])
+        where[:] = ["resolve", 0.4]
         _stage(ctx, "resolve", 0.4, f"{len(parsed.items)} items to find")
         resolutions = [await resolve(tools, item, ctx.tenant) for item in parsed.items]
     lines = [r.model_dump() for r in resolutions]
@@ -91,7 +93,7 @@ async def run_product_search(inputs: ProductSearchInputs, ctx: RunContext) -> di
     from flows.product_search_flow import ProductSearchFlow
 
     _stage(ctx, "search", 0.0, inputs.query)
-    flow = ProductSearchFlow(ctx.settings, gateway=ctx.gateway)
+    flow = ProductSearchFlow(ctx.settings, gateway=ctx.gateway, emit=ctx.emit)
     answer = await flow.kickoff_async(inputs={"query": inputs.query, "limit": inputs.limit,
                                               "tenant": ctx.tenant})
     _stage(ctx, "reply", 0.8, f"worded by {flow.state.worded_by}")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, PrivateAttr
 from crews.financial_analysis.narrative import crew_narrative, template
 from crews.llm import llm_from_settings
 from flows import finance_fetch, finance_report
+from flows.crew_events import routed
 from flows.finance_figures import Ledger, compute, jsonable
 from flows.mcp_client import gateway_tools
 from flows.run_events import Emit, ObservedTools, RunEvent, ignore
@@ -134,8 +135,10 @@ class FinancialAnalysisFlow(Flow[FinanceState]):
         self.stage("narrate", "executive summary, risks, actions")
         llm = llm_from_settings(self._settings)
         language = self.state.language
-        narrative = (await crew_narrative(llm, self._report, language) if llm is not None
-                     else template(self._report, language))
+        narrative = (await crew_narrative(
+            llm, self._report, language,
+            watch=lambda crew: routed(crew, self._emit, lambda: self._stage))
+            if llm is not None else template(self._report, language))
         self._report["narrative"] = narrative.model_dump()
         self.state.narrative_by = narrative.written_by
 

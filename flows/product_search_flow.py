@@ -15,8 +15,10 @@ from pydantic import BaseModel, PrivateAttr
 
 from crews.llm import llm_from_settings
 from crews.product_search.crew import build_crew
+from flows.crew_events import routed
 from flows.mcp_client import gateway_tools
 from flows.product_search import ProductAnswer, search_products
+from flows.run_events import Emit, ignore
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.settings import Settings, get_settings
 
@@ -35,11 +37,14 @@ class ProductSearchFlow(Flow[ProductSearchState]):
     _skip_auto_memory = True  # no CrewAI memory store on disk: the flow keeps no memory
     _settings: Settings = PrivateAttr()
     _gateway: Gateway | None = PrivateAttr(default=None)
+    _emit: Emit = PrivateAttr()
 
-    def __init__(self, settings: Settings | None = None, gateway: Gateway | None = None):
+    def __init__(self, settings: Settings | None = None, gateway: Gateway | None = None,
+                 emit: Emit = ignore):
         super().__init__(suppress_flow_events=True)
         self._settings = settings or get_settings()
         self._gateway = gateway
+        self._emit = emit
 
     @start()
     async def find(self) -> None:
@@ -56,13 +61,15 @@ class ProductSearchFlow(Flow[ProductSearchState]):
         if llm is None:
             self.state.worded_by = "template"
             return answer
-        result = await build_crew(llm).kickoff_async(inputs={
-            "query": answer.query,
-            "language": "English" if answer.language == "en" else "português do Brasil",
-            "candidates": json.dumps([s.model_dump() for s in answer.best],
-                                     ensure_ascii=False),
-            "alternatives": json.dumps([s.model_dump() for s in answer.alternatives],
-                                       ensure_ascii=False)})
+        crew = build_crew(llm)
+        with routed(crew, self._emit, lambda: ("reply", 0.8)):
+            result = await crew.kickoff_async(inputs={
+                "query": answer.query,
+                "language": "English" if answer.language == "en" else "português do Brasil",
+                "candidates": json.dumps([s.model_dump() for s in answer.best],
+                                         ensure_ascii=False),
+                "alternatives": json.dumps([s.model_dump() for s in answer.alternatives],
+                                           ensure_ascii=False)})
         answer.message = str(result.raw).strip() or answer.message
         self.state.worded_by = "crew"
         return answer

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -152,16 +154,22 @@ def build_crew(llm: Any) -> Any:
                 verbose=False)
 
 
-async def crew_narrative(llm: Any, report: dict[str, Any], language: str = "pt"
+async def crew_narrative(llm: Any, report: dict[str, Any], language: str = "pt", *,
+                         watch: Callable[[Any], AbstractContextManager[Any]] | None = None
                          ) -> Narrative:
-    """The crew's narrative when it quotes only the figures; the template's otherwise."""
+    """The crew's narrative when it quotes only the figures; the template's otherwise.
+
+    ``watch(crew)`` is held open while the crew runs (the flow routes its events).
+    """
     allowed = facts(report)
     scope = f"company {report['company']}" if report["company"] != "all" else "all companies"
     try:
-        result = await build_crew(llm).kickoff_async(inputs={
-            "facts": json.dumps(allowed, ensure_ascii=False, indent=1), "scope": scope,
-            "as_of": report["as_of"],
-            "language": "English" if language == "en" else "Brazilian Portuguese"})
+        crew = build_crew(llm)
+        with watch(crew) if watch else nullcontext():
+            result = await crew.kickoff_async(inputs={
+                "facts": json.dumps(allowed, ensure_ascii=False, indent=1), "scope": scope,
+                "as_of": report["as_of"],
+                "language": "English" if language == "en" else "Brazilian Portuguese"})
         narrative = result.pydantic if isinstance(result.pydantic, Narrative) else \
             Narrative.model_validate_json(str(result.raw))
     except Exception as exc:  # any model failure: the template's text stands

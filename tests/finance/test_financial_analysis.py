@@ -258,8 +258,13 @@ def test_crew_narrative_is_kept_only_when_it_quotes_the_figures(
                 "risks": [f"{figures['receivables_over_90_days']} is over 90 days late."],
                 "actions": [f"Call {figures['top_overdue_customer']} this week."]}
     llm.script(answer(faithful))
-    report = run(inputs, settings=with_llm, gateway=gateway)
+    events: list[RunEvent] = []
+    report = run(inputs, settings=with_llm, gateway=gateway, emit=events.append)
     assert report["narrative"]["written_by"] == "crew"
+    from_crewai = [e for e in events if e.data.get("source") == "crewai"]
+    assert [(e.stage, e.message) for e in from_crewai] == [("narrate", "model answered")]
+    assert events.index(from_crewai[0]) < next(  # routed while its stage was current
+        i for i, e in enumerate(events) if e.stage == "write")
     assert report["narrative"]["summary"] == faithful["summary"]
     sent = json.dumps(llm.requests[-1]["messages"], ensure_ascii=False)
     assert figures["receivables_overdue"] in sent  # the model got the computed figures
