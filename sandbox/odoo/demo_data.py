@@ -125,10 +125,26 @@ def _install_partners(env: Any) -> dict[str, int]:
     return ids
 
 
-def _install_invoices(env: Any, partners: dict[str, int]) -> None:
+def scale_ledger(db: Database, factor: int) -> int:
+    """Add ``factor - 1`` copies of the demo's invoices and bills (same partners and dates,
+    references suffixed ``-xN``): a bigger ledger for benchmarks. Returns the moves added."""
+    env = db.env(ADMIN_UID, {"allowed_company_ids": [1, 2], "lang": "en_US",
+                             "tracking_disable": True})
+    partners = {row["ref"]: rid for rid, row in db.tables["res.partner"].items()
+                if row.get("ref")}
+    rows = _rows("invoices.csv")
+    with db.transaction():
+        for copy in range(2, factor + 1):
+            _install_invoices(env, partners, [{**r, "ref": f"{r['ref']}-x{copy}"}
+                                              for r in rows], first=len(rows) * (copy - 1) + 1)
+    return len(rows) * (factor - 1)
+
+
+def _install_invoices(env: Any, partners: dict[str, int],
+                      rows: list[dict[str, str]] | None = None, first: int = 1) -> None:
     memo = "ref" if env.db.version == "17" else "memo"
     paid_state = "posted" if env.db.version == "17" else "paid"
-    for number, row in enumerate(_rows("invoices.csv"), start=1):
+    for number, row in enumerate(rows or _rows("invoices.csv"), start=first):
         total = round(float(row["amount_total"]), 2)
         paid = round(float(row["amount_paid"] or 0), 2)
         company = int(row["company_id"])
