@@ -2,7 +2,8 @@
 
 It starts the embedded Odoo with the Casa & Obra demo company, takes a short tour of it
 through the Odoo connector, syncs the product catalog into the embedded Qdrant through the
-MCP gateway, answers three customer searches with the product search flow, and plays a
+MCP gateway, answers three customer searches with the product search flow, writes the
+financial analysis of both companies (var/reports/), and plays a
 WhatsApp conversation through the API, the Celery worker and the order flow, ending with
 the quotation read back from Odoo.
 """
@@ -94,9 +95,26 @@ def demo(
             "odoo_secret": SecretStr(demo_api_key("admin")),
             "tenants_file": Path(data_dir or settings.sandbox_dir) / "no-tenants.json"})
         asyncio.run(catalog_tour(demo_settings))
+        finance_tour(demo_settings, day, Path(data_dir or settings.sandbox_dir).parent /
+                     "reports")
         from api.demo_whatsapp import play
 
         play(demo_settings, odoo, Path(data_dir or settings.sandbox_dir), console)
+
+
+def finance_tour(settings: Settings, day: dt.date, out: Path) -> None:
+    """The analyst's report for both companies, as `balcao flow finance` writes it."""
+    from flows.financial_analysis import FinanceInputs, run
+
+    report = run(FinanceInputs(company="all", as_of=day.isoformat(), out=str(out)),
+                 settings=settings)
+    rec, pay = report["receivables"], report["payables"]
+    console.print(f"\n[bold]Financial analysis[/] (all companies, as of {day}): receivables "
+                  f"open R$ {rec['open_total']:,.2f}, overdue R$ {rec['overdue_total']:,.2f}; "
+                  f"payables open R$ {pay['open_total']:,.2f}, overdue "
+                  f"R$ {pay['overdue_total']:,.2f}; DSO {report['dso']['days']} days")
+    console.print(report["narrative"]["summary"])
+    console.print(f"report: {out / 'report.html'} (and report.json, report.md, charts)")
 
 
 async def catalog_tour(settings: Settings) -> None:
