@@ -3,7 +3,10 @@ importing the flows (and CrewAI) the workers run."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from celery.schedules import crontab
 
 from mcp_servers.settings import Settings
 
@@ -22,6 +25,19 @@ def make_app(settings: Settings) -> Celery:
             "unacked_restore_interval": max(1, min(10, settings.task_visibility_s // 3)),
             "unacked_restore_throttle": 1},
         result_backend_transport_options={"visibility_timeout": settings.task_visibility_s},
-        beat_schedule={"catalog-sync": {"task": "balcao.catalog_sync_all",
-                                        "schedule": settings.catalog_sync_interval_s}})
+        timezone=settings.timezone,
+        beat_schedule=beat_schedule(settings))
     return celery
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The catalog sync every few minutes and, unless switched off, the daily finance
+    report of every tenant (a crews API run: listed, streamed and downloadable there)."""
+    schedule: dict[str, dict[str, Any]] = {
+        "catalog-sync": {"task": "balcao.catalog_sync_all",
+                         "schedule": settings.catalog_sync_interval_s}}
+    if settings.finance_report_hour >= 0:
+        schedule["finance-daily"] = {"task": "balcao.finance_report_all",
+                                     "schedule": crontab(hour=settings.finance_report_hour,
+                                                         minute=0)}
+    return schedule

@@ -6,6 +6,7 @@ Each room of the product adds its own sub-application here; this module only wir
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import typer
 
@@ -56,11 +57,16 @@ def worker(concurrency: int = typer.Option(2, min=1, help="Parallel tasks."),
 
 
 @app.command("beat")
-def beat(loglevel: str = typer.Option("INFO")) -> None:
-    """Run Celery beat: the catalog sync of every tenant every BALCAO_CATALOG_SYNC_INTERVAL_S."""
+def beat(loglevel: str = typer.Option("INFO"),
+         schedule_file: Path = typer.Option(Path("var/celerybeat-schedule"),
+                                            help="Where beat remembers the last runs.")
+         ) -> None:
+    """Run Celery beat: every tenant's catalog sync (BALCAO_CATALOG_SYNC_INTERVAL_S) and
+    daily finance report (BALCAO_FINANCE_REPORT_HOUR)."""
     from api.worker import app as celery
 
-    celery.start(["beat", f"--loglevel={loglevel}"])
+    schedule_file.parent.mkdir(parents=True, exist_ok=True)
+    celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])
 
 
 @app.callback()

@@ -47,14 +47,17 @@ SORRY = {"pt": "Desculpe a demora! Tivemos um problema técnico; um atendente va
                "will continue here."}
 
 
-def shared_gateway(settings: Settings) -> Gateway:
-    """This thread's gateway over the process's one catalog (embedding model, Qdrant).
+def shared_gateway(settings: Settings) -> Gateway | None:
+    """This thread's gateway over the process's one catalog (embedding model, Qdrant), or
+    None when flows reach a gateway deployed apart (``BALCAO_MCP_URL``).
 
     A FastMCP server holds asyncio locks that belong to one event loop, and every task runs
     its own loop; so threads (``--pool threads``) each get a gateway, and share the catalog
     and credentials, which are thread-safe.
     """
     global _gateway
+    if settings.mcp_url:
+        return None
     if _gateway is None:
         _gateway = Gateway(settings, http=False, default_role="operator")
     if threading.current_thread() is _owner:
@@ -229,3 +232,18 @@ def crew_run(run_id: str) -> dict[str, Any]:
     runs.publish(run_id, RunEvent(type="done", progress=1.0, message="succeeded",
                                   data={"files": files}))
     return {"run_id": run_id, "status": "succeeded"}
+
+
+@app.task(name="balcao.finance_report_all")
+def finance_report_all() -> list[str]:
+    """Beat's daily entry: a financial analysis run (all companies, today) per tenant."""
+    settings = current_settings()
+    runs = RunStore.from_url(settings.redis_url, settings.run_ttl_s)
+    started = []
+    for tenant in CredentialManager.from_settings(settings).tenants():
+        record = runs.create("financial_analysis", tenant.tenant_id,
+                             {"company": "all", "as_of": None, "period": "monthly",
+                              "language": "pt"}, "beat")
+        crew_run.delay(record.run_id)
+        started.append(record.run_id)
+    return started

@@ -147,6 +147,9 @@ class Settings(BaseSettings):
         False, description="Hide and refuse the catalog's upsert/delete tools.")
     catalog_sync_interval_s: float = Field(
         900.0, description="How often `balcao beat` syncs every tenant's catalog.")
+    finance_report_hour: int = Field(
+        7, ge=-1, le=23, description="Hour (BALCAO_TIMEZONE) of `balcao beat`'s daily finance "
+        "report of every tenant; -1 = off.")
     catalog_live_ttl_s: float = Field(
         30.0, description="How long live Odoo price/stock of search hits is cached.")
     embeddings_url: str = Field(

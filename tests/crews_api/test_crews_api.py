@@ -3,11 +3,13 @@ embedded Odoo and Qdrant through the gateway; the client is ``api/client.py``.""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -183,3 +185,19 @@ def test_roles_tenants_and_bad_requests_get_clear_4xx_and_change_nothing(
     assert refused.value.status == 403
     time.sleep(0.2)
     assert run_keys(settings) == before  # no rejected request created a run
+
+
+def test_beats_daily_finance_report_is_a_run_like_any_other(
+        stack: tuple[Settings, str]) -> None:
+    settings, url = stack
+    [run_id] = worker_module.finance_report_all()
+    with CrewsClient(url, token(settings, "viewer")) as viewer:
+        events = follow(viewer, run_id)
+        record = viewer.get_run(run_id)
+    assert events[-1]["type"] == "done" and record["requested_by"] == "beat"
+    assert record["tenant"] == "casaobra" and "report.html" in record["files"]
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date().isoformat()
+    assert record["inputs"]["as_of"] is None and record["result"]["as_of"] == today
+    schedule = worker_module.app.conf.beat_schedule
+    assert schedule["finance-daily"]["task"] == "balcao.finance_report_all"
+    assert schedule["finance-daily"]["schedule"].hour == {settings.finance_report_hour}
