@@ -49,11 +49,16 @@ lock: setup
 	$(BIN)/pip-compile -q --extra dev --strip-extras --no-emit-index-url \
 	  --no-emit-trusted-host --no-emit-find-links --no-header --annotation-style=line \
 	  -o requirements.lock pyproject.toml
+	# the same pins without the development tools: what the Docker image installs
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url \
+	  --no-emit-trusted-host --no-emit-find-links --no-header --annotation-style=line \
+	  --constraint requirements.lock -o requirements-runtime.lock pyproject.toml
 
 bench: setup
 	$(BIN)/python -m bench.odoo_roundtrip
 	$(BIN)/python -m bench.mcp_overhead
 	$(BIN)/python -m bench.catalog_search
+	$(BIN)/python -m bench.finance_report
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
