@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from qdrant_client import QdrantClient, models
 
 from flows.catalog_sync import SyncReport, sync_catalog
 from flows.mcp_client import gateway_tools
@@ -59,3 +60,22 @@ def chatwoot() -> Iterator[EmbeddedChatwoot]:
     """A fresh Chatwoot double per test module (its ids restart in each one)."""
     with EmbeddedChatwoot() as server:
         yield server
+
+
+def copy_catalog(source: Gateway, path: Path) -> None:
+    """The synced catalog, vectors included, into an embedded Qdrant directory another
+    process can open (nothing is embedded again)."""
+    index = source.catalog.index
+    target = QdrantClient(path=str(path))
+    info = index.client.get_collection(index.collection)
+    target.create_collection(index.collection, vectors_config=info.config.params.vectors,
+                             sparse_vectors_config=info.config.params.sparse_vectors)
+    offset = None
+    while True:
+        points, offset = index.client.scroll(index.collection, limit=256, offset=offset,
+                                             with_vectors=True, with_payload=True)
+        target.upsert(index.collection, [
+            models.PointStruct(id=p.id, vector=p.vector, payload=p.payload) for p in points])
+        if offset is None:
+            break
+    target.close()

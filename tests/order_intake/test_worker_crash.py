@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient, models
 
 from api.celery_app import make_app
 from flows.catalog_sync import SyncReport
@@ -27,23 +26,7 @@ from sandbox.chatwoot import EmbeddedChatwoot
 from sandbox.chatwoot.store import OUTGOING
 from sandbox.odoo import EmbeddedOdoo
 from sandbox.odoo.security import demo_api_key
-
-
-def copy_catalog(source: Gateway, path: Path) -> None:
-    index = source.catalog.index
-    target = QdrantClient(path=str(path))
-    info = index.client.get_collection(index.collection)
-    target.create_collection(index.collection, vectors_config=info.config.params.vectors,
-                             sparse_vectors_config=info.config.params.sparse_vectors)
-    offset = None
-    while True:
-        points, offset = index.client.scroll(index.collection, limit=256, offset=offset,
-                                             with_vectors=True, with_payload=True)
-        target.upsert(index.collection, [
-            models.PointStruct(id=p.id, vector=p.vector, payload=p.payload) for p in points])
-        if offset is None:
-            break
-    target.close()
+from tests.conftest import copy_catalog
 
 
 @pytest.fixture
