@@ -40,6 +40,7 @@ from api.webhooks import (
 from flows.conversations import ConversationState, ConversationStore
 from flows.readiness import backends_ready
 from mcp_servers.gateway.assemble import Gateway, jwt_verifier
+from mcp_servers.redis_clients import async_redis
 from mcp_servers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def create_app(settings: Settings, *, enqueue: Enqueue | None = None,
     async def ready() -> JSONResponse:
         checks = await backends_ready(settings, gateway)
         try:
-            await aioredis.Redis.from_url(settings.redis_url).ping()
+            await async_redis(settings.redis_url).ping()
             checks["redis"] = "ok"
         except (OSError, aioredis.RedisError) as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"

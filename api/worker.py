@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import redis
 from celery.exceptions import MaxRetriesExceededError
 
 from api.celery_app import make_app
@@ -28,6 +27,7 @@ from flows.run_events import RunEvent
 from flows.run_store import RunStore, result_json
 from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.odoo.tenants import CredentialManager
+from mcp_servers.redis_clients import sync_redis
 from mcp_servers.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def catalog_sync(self: Any, tenant: str = "", full: bool = False) -> dict[str, A
     """Sync one tenant's catalog; skipped (not queued twice) while another sync runs."""
     settings = get_settings()
     tenant = tenant or settings.default_tenant
-    lock = redis.Redis.from_url(settings.redis_url).lock(
+    lock = sync_redis(settings.redis_url).lock(
         f"balcao:lock:catalog-sync:{tenant}", timeout=3600, blocking=False)
     if not lock.acquire():
         log.info("catalog sync of %s already running; skipped", tenant)

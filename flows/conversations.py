@@ -16,6 +16,8 @@ from typing import Any, Literal
 import redis
 from pydantic import BaseModel, Field
 
+from mcp_servers.redis_clients import sync_redis
+
 PREFIX = "balcao:conv"
 
 # move every message from the inbox to the processing list, atomically; processing keeps
@@ -109,7 +111,7 @@ class ConversationStore:
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int = 7 * 86_400) -> ConversationStore:
-        return cls(redis.Redis.from_url(url, decode_responses=True), ttl_s)
+        return cls(sync_redis(url, decode_responses=True), ttl_s)
 
     def record(self, message: IncomingMessage, delivery_id: str = "") -> bool:
         """Store a new message durably; False when it (or its delivery) was seen before."""

@@ -16,6 +16,7 @@ from crewai.flow.persistence.factory import set_flow_persistence_factory
 from pydantic import BaseModel, PrivateAttr
 
 from flows.conversations import PREFIX
+from mcp_servers.redis_clients import sync_redis
 from mcp_servers.settings import get_settings
 
 
@@ -39,8 +40,8 @@ class RedisFlowPersistence(FlowPersistence):
 
     def _redis(self) -> redis.Redis:
         if self._client is None:
-            self._client = redis.Redis.from_url(self.url or get_settings().redis_url,
-                                                decode_responses=True)
+            self._client = sync_redis(self.url or get_settings().redis_url,
+                                      decode_responses=True)
         return self._client
 
     def save_state(self, flow_uuid: str, method_name: str,

@@ -14,10 +14,10 @@ import uuid
 from typing import Any, Literal
 
 import redis
-import redis.asyncio as aioredis
 from pydantic import BaseModel
 
 from flows.run_events import RunEvent
+from mcp_servers.redis_clients import async_redis, sync_redis
 
 Status = Literal["queued", "running", "succeeded", "failed"]
 PREFIX = "balcao:run:"
@@ -59,7 +59,7 @@ class RunStore:
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int) -> RunStore:
-        return cls(redis.Redis.from_url(url), ttl_s)
+        return cls(sync_redis(url), ttl_s)
 
     def create(self, crew: str, tenant: str, inputs: dict[str, Any], requested_by: str
                ) -> RunRecord:
@@ -96,7 +96,7 @@ class RunReader:
     """The API's asynchronous side: records and live event streams."""
 
     def __init__(self, url: str):
-        self.redis = aioredis.Redis.from_url(url)
+        self.redis = async_redis(url)
 
     async def get(self, run_id: str) -> RunRecord | None:
         raw = await self.redis.get(_key(run_id))

@@ -19,6 +19,7 @@ from mcp_servers.odoo.app import build_odoo_server
 from mcp_servers.odoo.errors import OdooError
 from mcp_servers.odoo.server import OdooTools
 from mcp_servers.odoo.tenants import CredentialManager, TenantError
+from mcp_servers.redis_clients import async_redis
 from mcp_servers.settings import Settings
 
 from .audit import AuditMiddleware
@@ -85,7 +86,7 @@ class Gateway:
         """Redis, the default tenant's Odoo, the catalog's Qdrant and Chatwoot answer."""
         checks: dict[str, str] = {}
         try:
-            await aioredis.Redis.from_url(self.settings.redis_url).ping()
+            await async_redis(self.settings.redis_url).ping()
             checks["redis"] = "ok"
         except OSError as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"

@@ -14,13 +14,13 @@ import json
 from typing import Any
 
 import mcp.types as mt
-import redis.asyncio as aioredis
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.server.middleware.caching import CachableToolResult
 from fastmcp.tools import ToolResult
 
 from mcp_servers.gateway.metrics import GatewayMetrics
+from mcp_servers.redis_clients import async_redis
 
 SALES = ["sale.order", "sale.order.line", "product.product", "product.template"]
 READS = {"list_receivables": ["account.move"], "list_payables": ["account.move"],
@@ -46,7 +46,7 @@ def models_written(tool: str, arguments: dict[str, Any]) -> list[str]:
 class ReadCacheMiddleware(Middleware):
     def __init__(self, redis_url: str, ttl_s: int, metrics: GatewayMetrics,
                  default_tenant: str, namespace: str = "odoo"):
-        self.redis = aioredis.Redis.from_url(redis_url)
+        self.redis = async_redis(redis_url)
         self.ttl_s = ttl_s
         self.metrics = metrics
         self.default_tenant = default_tenant

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 import mcp.types as mt
-import redis.asyncio as aioredis
 from fastmcp.exceptions import ToolError
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
@@ -16,12 +15,13 @@ from fastmcp.tools import ToolResult
 
 from mcp_servers.gateway.metrics import GatewayMetrics
 from mcp_servers.odoo.tenants import CredentialManager, TenantError
+from mcp_servers.redis_clients import async_redis
 
 
 class TenantRateLimit(Middleware):
     def __init__(self, redis_url: str, credentials: CredentialManager,
                  metrics: GatewayMetrics, default_tenant: str):
-        self.redis = aioredis.Redis.from_url(redis_url)
+        self.redis = async_redis(redis_url)
         self.credentials = credentials
         self.metrics = metrics
         self.default_tenant = default_tenant

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import redis.asyncio as aioredis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_servers.gateway.metrics import GatewayMetrics
+from mcp_servers.redis_clients import async_redis
 
 
 class AuthLockout:
@@ -23,7 +23,7 @@ class AuthLockout:
                  metrics: GatewayMetrics | None = None):
         self.app = app
         self.metrics = metrics
-        self.redis = aioredis.Redis.from_url(redis_url)
+        self.redis = async_redis(redis_url)
         self.failures = failures
         self.window_s = window_s
 

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -78,6 +79,11 @@ class Topology:
         self.gateway: subprocess.Popen[bytes] | None = None
         self.apis: list[tuple[subprocess.Popen[bytes], str]] = []
         self.workers: list[subprocess.Popen[bytes]] = []
+        self.worker_logs: list[Path] = []  # one per worker ever started
+        self.restarts: list[int] = []  # exit codes of the workers the supervisor replaced
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
 
     def _spawn(self, args: list[str], log: str, *, flows: bool = True
                ) -> subprocess.Popen[bytes]:
@@ -98,7 +104,18 @@ class Topology:
             self.start_api()
         for _ in range(workers):
             self.start_worker()
+        self._supervisor.start()
         return self
+
+    def _supervise(self) -> None:
+        """compose's ``restart: unless-stopped`` for the workers: one that exits (killed,
+        or crashed) is replaced, and late acknowledgement redelivers what it held."""
+        while not self._stopping.wait(0.5):
+            with self._lock:
+                for index, process in enumerate(self.workers):
+                    if process.poll() is not None and not self._stopping.is_set():
+                        self.restarts.append(process.returncode)
+                        self.workers[index] = self._start_worker_process()
 
     def start_api(self) -> str:
         port = free_port()
@@ -110,16 +127,23 @@ class Topology:
         return url
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        n = len(self.workers)
+        with self._lock:
+            process = self._start_worker_process()
+            self.workers.append(process)
+            return process
+
+    def _start_worker_process(self) -> subprocess.Popen[bytes]:
+        n = len(self.worker_logs)
         process = self._spawn(["worker", "--concurrency", "2", "--loglevel", "INFO"],
                               f"worker-{n}.log")
         log = self.tmp / f"worker-{n}.log"
+        self.worker_logs.append(log)
         wait_for(lambda: b"ready." in log.read_bytes(), 90, f"worker {n}", log)
-        self.workers.append(process)
         return process
 
     def kill_worker(self, index: int) -> None:
-        """SIGKILL the worker's whole process group (its pool children too)."""
+        """SIGKILL the worker's whole process group (its pool children too); the
+        supervisor starts a new one, as compose's restart policy would."""
         process = self.workers[index]
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
@@ -132,6 +156,9 @@ class Topology:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.tmp.glob("*.log")))
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._supervisor.is_alive():
+            self._supervisor.join(120)
         processes = [p for p in self.workers] + [p for p, _ in self.apis]
         processes += [self.gateway] if self.gateway else []
         for process in processes:
