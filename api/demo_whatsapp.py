@@ -47,7 +47,7 @@ def play(settings: Settings, odoo: OdooConnector, data_dir: Path, console: Conso
             "redis_url": redis_server.url, "chatwoot_url": chatwoot.url,
             "chatwoot_webhook_secret": SecretStr(DEMO_WEBHOOK_SECRET), "debounce_s": 1.0,
             "odoo_write_tools": "create_quotation,create_partner"})
-        worker_module.app.conf.update(broker_url=demo.redis_url, result_backend=demo.redis_url)
+        worker_module.use_broker(demo.redis_url)
         gateway = Gateway(demo, http=False, default_role="operator")
         worker_module.use_gateway(gateway)
         api = LoopbackServer(create_app(demo, gateway=gateway)).start()

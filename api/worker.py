@@ -75,6 +75,15 @@ def current_settings() -> Settings:
     return _gateway.settings if _gateway is not None else get_settings()
 
 
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at another Redis (demo and tests). The connection
+    and producer pools are dropped too: they are built once from the first broker, and
+    tasks (retries included) would otherwise still be published there."""
+    app.conf.update(broker_url=url, result_backend=url)
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def use_gateway(gateway: Gateway | None) -> None:
     """Run this process's tasks on ``gateway``'s settings and catalog (demo and tests)."""
     global _gateway, _owner, _per_thread

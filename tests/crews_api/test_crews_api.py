@@ -42,7 +42,7 @@ def stack(embedded_odoo: EmbeddedOdoo, redis_url: str,
         embedded_odoo, tmp, redis_url=db, jwt_secret=SecretStr("crews-" + "k" * 40),
         runs_dir=tmp / "runs", sse_poll_ms=300,
         chatwoot_webhook_secret=SecretStr("w" * 32))
-    worker_module.app.conf.update(broker_url=db, result_backend=db)
+    worker_module.use_broker(db)
     gateway = Gateway(settings, http=False, default_role="operator",
                       catalog=catalog_gateway[0].catalog)
     worker_module.use_gateway(gateway)

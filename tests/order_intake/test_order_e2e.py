@@ -48,7 +48,7 @@ def stack(embedded_odoo: EmbeddedOdoo, redis_url: str, chatwoot: EmbeddedChatwoo
         patch.setenv(name, value)
     get_settings.cache_clear()
     settings = get_settings()
-    worker_module.app.conf.update(broker_url=redis_url, result_backend=redis_url)
+    worker_module.use_broker(redis_url)
     gateway = Gateway(settings, http=False, default_role="operator",
                       catalog=catalog_gateway[0].catalog)
     worker_module.use_gateway(gateway)

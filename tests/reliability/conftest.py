@@ -14,8 +14,8 @@ from flows.catalog_sync import SyncReport
 from mcp_servers.gateway.assemble import Gateway
 from sandbox.chatwoot import EmbeddedChatwoot
 from sandbox.odoo import EmbeddedOdoo
+from sandbox.topology import Topology
 from tests.conftest import copy_catalog
-from tests.reliability.topology import Topology
 
 
 @pytest.fixture(scope="module")

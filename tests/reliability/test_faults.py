@@ -20,7 +20,7 @@ from sandbox.chatwoot.store import OUTGOING
 from sandbox.chatwoot.webhooks import WebhookSender, encode, message_webhook_data
 from sandbox.odoo import EmbeddedOdoo
 from sandbox.odoo.security import demo_api_key
-from tests.reliability.topology import JWT_SECRET, Topology, wait_for
+from sandbox.topology import JWT_SECRET, Topology, wait_for
 
 DELAYED = "sistema está lento"
 

@@ -17,7 +17,7 @@ from sandbox.chatwoot.store import OUTGOING
 from sandbox.chatwoot.webhooks import WebhookSender, encode, message_webhook_data
 from sandbox.odoo import EmbeddedOdoo
 from sandbox.odoo.security import demo_api_key
-from tests.reliability.topology import Topology, wait_for
+from sandbox.topology import Topology, wait_for
 
 SCRIPT = ("quero 2 sacos de cimento CP II", "e 1 trena de 5 m", "na verdade são 3 sacos",
           "tira a trena", "sim")

@@ -1,4 +1,5 @@
-"""The deployed topology without Docker: every Balcão role as its own OS process.
+"""The deployed topology without Docker: every Balcão role as its own OS process (the
+reliability suite and `bench/load.py`).
 
 One redis-server (AOF on), the MCP gateway (`balcao mcp serve --server gateway --transport
 http`, JWT), N API processes (`balcao api`) on their own ports and M Celery workers
