@@ -331,6 +331,18 @@ class WhatsAppOrderFlow(Flow[OrderState]):
         if later := self.follow_up():
             s.reply += "\n" + later
 
+    async def _own_partner_ids(self) -> set[int]:
+        """The customer's Odoo partners: the one this chat ordered as, or those with the
+        chat's phone number. Empty when neither is known: nothing is theirs."""
+        s = self.state
+        if s.partner_id:
+            return {s.partner_id}
+        if not s.phone:
+            return set()
+        found = await self.tools.call("odoo_find_partner_by_phone", phone=s.phone,
+                                      tenant=self._tenant)
+        return {p["id"] for p in found["partners"]}
+
     async def _partner(self) -> int:
         s = self.state
         if s.partner_id:
@@ -382,7 +394,8 @@ class WhatsAppOrderFlow(Flow[OrderState]):
         except FlowToolError:
             s.reply = self.t(f"Não encontrei o pedido {ref}.", f"I couldn't find order {ref}.")
             return
-        if s.partner_id and order["partner_id"] != s.partner_id:
+        if order["partner_id"] not in await self._own_partner_ids():
+            # another customer's order: say no more than for an unknown number
             s.reply = self.t(f"Não encontrei o pedido {ref} no seu cadastro.",
                              f"I couldn't find order {ref} for you.")
             return
