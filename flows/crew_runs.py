@@ -122,5 +122,4 @@ CREWS: dict[str, tuple[type[CrewInputs], Runner]] = {
 async def execute(crew: str, inputs: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     """Run ``crew`` on already-validated ``inputs``; the result is JSON-ready."""
     model, runner = CREWS[crew]
-    ctx.directory.mkdir(parents=True, exist_ok=True)
     return await runner(model.model_validate(inputs), ctx)
