@@ -13,6 +13,7 @@ import typer
 from api.catalog_cli import catalog_app, flow_app
 from api.demo_cli import demo
 from api.mcp_cli import mcp_app, token
+from api.odoo_cli import odoo_app
 from api.sandbox_cli import sandbox_app
 from api.tenants_cli import tenants_app
 from mcp_servers.settings import get_settings
@@ -22,6 +23,7 @@ app = typer.Typer(help="Balcão: AI sales and finance desk over Odoo, Chatwoot a
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(mcp_app, name="mcp")
+app.add_typer(odoo_app, name="odoo")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(flow_app, name="flow")
 app.command("demo")(demo)

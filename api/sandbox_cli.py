@@ -21,6 +21,8 @@ def odoo(
     host: str = typer.Option(None, help="Bind address (default loopback)."),
     data_dir: Path = typer.Option(None, help="Where the SQLite database lives."),
     version: str = typer.Option(None, help="Odoo version to emulate: 17, 18 or 19."),
+    fresh: bool = typer.Option(False, help="Create the database as a new Odoo without demo "
+                               "data (admin/admin, no shop) for `balcao odoo seed`."),
 ) -> None:
     """Serve the embedded Odoo (JSON-RPC, XML-RPC, /web/version; JSON-2 when 19)."""
     from sandbox.odoo import EmbeddedOdoo
@@ -31,6 +33,7 @@ def odoo(
         host=host or settings.sandbox_odoo_host,
         port=settings.sandbox_odoo_port if port is None else port,
         version=version or settings.sandbox_odoo_version,
+        demo=not fresh,
     )
     console.print(f"[bold]embedded Odoo {server.db.version}.0[/] database "
                   f"[cyan]{server.db.name}[/] at [green]{server.url}[/] "

@@ -24,15 +24,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _META = "__meta__"
-# bump when stored records change shape (2: log access fields create/write_date)
-SCHEMA = 2
+# bump when stored records change shape (2: log access fields create/write_date;
+# 3: countries, states, languages, unit categories, invoice lines)
+SCHEMA = 3
 SUPPORTED_VERSIONS = ("17", "18", "19")
 
 
 class Database:
-    """One Odoo database (``casaobra`` by default) of one emulated Odoo version."""
+    """One Odoo database (``casaobra`` by default) of one emulated Odoo version.
 
-    def __init__(self, path: Path | str, name: str = "casaobra", version: str = "17"):
+    ``demo=False`` creates it as a fresh Odoo without demo data would be.
+    """
+
+    def __init__(self, path: Path | str, name: str = "casaobra", version: str = "17",
+                 *, demo: bool = True):
         from sandbox.odoo.registry import build_registry
 
         if version not in SUPPORTED_VERSIONS:
@@ -64,12 +69,12 @@ class Database:
             self._next_id = {m: 1 for m in self.tables}
             stored_version = None
         if stored_version is None:
-            from sandbox.odoo.demo_data import install
+            from sandbox.odoo.demo_data import install, install_fresh
 
             with self.transaction():
                 self.set_meta("odoo_version", version)
                 self.set_meta("schema", SCHEMA)
-                install(self)
+                install(self) if demo else install_fresh(self)
         elif stored_version != version:
             raise ValueError(
                 f"database {self.path} holds Odoo {stored_version} data, not {version}: "

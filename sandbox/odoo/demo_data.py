@@ -1,4 +1,6 @@
-"""Installs a new database: base records (currencies, users, models) and the demo company.
+"""Installs a new database: base records (currencies, users, models) and the demo company,
+or (``demo=False``) only what a fresh ``odoo -i sale_management,stock,account --without-demo
+all`` holds, for ``balcao odoo seed`` to fill through the connector.
 
 The demo data is Casa & Obra, a building-materials store (``sandbox/data/*.csv``, copied
 from the shared demo set so nothing outside the project is read at run time). Installation
@@ -12,17 +14,85 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from mcp_servers.odoo.seed import UNITS
 from sandbox.odoo.database import Database
-from sandbox.odoo.security import DEMO_USERS, demo_api_key, hash_api_key, hash_password
+from sandbox.odoo.security import (
+    ADMIN_GROUPS,
+    DEMO_USERS,
+    demo_api_key,
+    hash_api_key,
+    hash_password,
+)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 ADMIN_UID = 2
 
-UOMS = {  # code in the catalog -> (pt_BR, en_US)
-    "un": ("Unidade", "Units"), "cx": ("Caixa", "Box"), "saco": ("Saco", "Bag"),
-    "kg": ("kg", "kg"), "lata": ("Lata", "Can"), "galão": ("Galão", "Gallon"),
-    "rolo": ("Rolo", "Roll"), "pct": ("Pacote", "Pack"),
+
+
+BR_STATES = {
+    "AC": "Acre", "AL": "Alagoas", "AP": "Amapá", "AM": "Amazonas", "BA": "Bahia",
+    "CE": "Ceará", "DF": "Distrito Federal", "ES": "Espírito Santo", "GO": "Goiás",
+    "MA": "Maranhão", "MT": "Mato Grosso", "MS": "Mato Grosso do Sul", "MG": "Minas Gerais",
+    "PA": "Pará", "PB": "Paraíba", "PR": "Paraná", "PE": "Pernambuco", "PI": "Piauí",
+    "RJ": "Rio de Janeiro", "RN": "Rio Grande do Norte", "RS": "Rio Grande do Sul",
+    "RO": "Rondônia", "RR": "Roraima", "SC": "Santa Catarina", "SP": "São Paulo",
+    "SE": "Sergipe", "TO": "Tocantins",
 }
+UNIT_CATEGORY, WEIGHT_CATEGORY = 1, 2
+
+
+def _install_reference(db: Database, *, portuguese: bool) -> dict[str, int]:
+    """Languages, countries and unit categories (ids stable); returns Brazil's state ids."""
+    db.insert("res.lang", {"name": "English (US)", "code": "en_US", "iso_code": "en",
+                           "active": True})
+    db.insert("res.lang", {"name": "Portuguese (BR) / Português (BR)", "code": "pt_BR",
+                           "iso_code": "pt_BR", "active": portuguese})
+    brazil = db.insert("res.country", {"name": {"en_US": "Brazil", "pt_BR": "Brasil"},
+                                       "code": "BR"})
+    db.insert("res.country", {"name": {"en_US": "United States", "pt_BR": "Estados Unidos"},
+                              "code": "US"})
+    db.insert("uom.category", {"name": {"en_US": "Unit", "pt_BR": "Unidade"}},
+              rid=UNIT_CATEGORY)
+    db.insert("uom.category", {"name": {"en_US": "Weight", "pt_BR": "Peso"}},
+              rid=WEIGHT_CATEGORY)
+    return {code: db.insert("res.country.state", {"name": name, "code": code,
+                                                   "country_id": brazil})
+            for code, name in BR_STATES.items()}
+
+
+def install_fresh(db: Database) -> None:
+    """A new Odoo database without demo data: one company in USD, the admin, no shop."""
+    db.insert("res.currency", {"name": "BRL", "symbol": "R$", "rounding": 0.01, "active": False})
+    usd = db.insert("res.currency", {"name": "USD", "symbol": "$", "rounding": 0.01,
+                                     "active": True})
+    _install_reference(db, portuguese=False)
+    partner = db.insert("res.partner", {"name": "YourCompany", "complete_name": "YourCompany",
+                                        "is_company": True, "company_type": "company",
+                                        "active": True, "type": "contact", "lang": "en_US"})
+    db.insert("res.company", {"name": "YourCompany", "partner_id": partner, "currency_id": usd,
+                              "sequence": 0, "active": True, "chart_template": "generic_coa"},
+              rid=1)
+    db.update("res.partner", partner, {"company_id": 1})
+    db.insert("res.users", {"name": "OdooBot", "login": "__system__", "active": False,
+                            "company_id": 1, "company_ids": [1], "groups": []}, rid=1)
+    admin = db.insert("res.partner", {"name": "Administrator", "complete_name": "Administrator",
+                                      "active": True, "type": "contact",
+                                      "company_type": "person", "lang": "en_US"})
+    db.insert("res.users", {"name": "Administrator", "login": "admin", "partner_id": admin,
+                            "company_id": 1, "company_ids": [1], "lang": "en_US",
+                            "tz": False, "share": False, "active": True,
+                            "groups": ADMIN_GROUPS, "_password": hash_password("admin")},
+              rid=ADMIN_UID)
+    env = db.env(ADMIN_UID, {"lang": "en_US", "tracking_disable": True})
+    for cls in db.registry.values():
+        env["ir.model"].create({"model": cls._name, "name": cls._description,
+                                "modules": cls.__module__.split(".")[-1]})
+    env["uom.uom"].create({"name": {"en_US": "Units", "pt_BR": "Unidades"},
+                           "category_id": UNIT_CATEGORY})
+    env["uom.uom"].create({"name": {"en_US": "kg", "pt_BR": "kg"},
+                           "category_id": WEIGHT_CATEGORY})
+    env["product.category"].create({"name": "All"})
+    db.set_meta("demo_loaded", False)
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -35,16 +105,18 @@ def install(db: Database) -> None:
     brl = db.insert("res.currency", {"name": "BRL", "symbol": "R$", "rounding": 0.01,
                                      "active": True})
     db.insert("res.currency", {"name": "USD", "symbol": "$", "rounding": 0.01, "active": True})
+    states = _install_reference(db, portuguese=True)
     companies = _rows("companies.csv")
     for row in companies:  # company partners take ids 1..n, companies keep the csv ids
         pid = db.insert("res.partner", {"name": row["name"], "is_company": True,
                                         "company_type": "company", "vat": row["vat"],
-                                        "city": row["city"], "state_code": row["state"],
+                                        "city": row["city"], "state_id": states[row["state"]],
                                         "complete_name": row["name"], "active": True,
                                         "type": "contact", "lang": "pt_BR"})
         db.insert("res.company", {"name": row["name"], "partner_id": pid, "currency_id": brl,
                                   "vat": row["vat"], "city": row["city"],
-                                  "state_code": row["state"], "sequence": 10, "active": True},
+                                  "state_id": states[row["state"]], "sequence": 10,
+                                  "active": True, "chart_template": "generic_coa"},
                   rid=int(row["company_id"]))
     for rid, row in db.tables["res.partner"].items():
         company = next(c for c, crow in db.tables["res.company"].items()
@@ -70,14 +142,16 @@ def install(db: Database) -> None:
         env["ir.model"].create({"model": cls._name, "name": cls._description,
                                 "modules": cls.__module__.split(".")[-1]})
     _install_catalog(env)
-    partners = _install_partners(env)
+    partners = _install_partners(env, states)
     _install_invoices(env, partners)
     db.set_meta("demo_loaded", True)
 
 
 def _install_catalog(env: Any) -> None:
-    uoms = {code: env["uom.uom"].create({"name": {"en_US": en, "pt_BR": pt}})
-            for code, (pt, en) in UOMS.items()}
+    uoms = {code: env["uom.uom"].create({
+        "name": {"en_US": en, "pt_BR": pt},
+        "category_id": WEIGHT_CATEGORY if code == "kg" else UNIT_CATEGORY})
+        for code, (pt, en) in UNITS.items()}
     root = env["product.category"].create({"name": "All"})
     categories: dict[str, int] = {}
     version = env.db.version
@@ -105,7 +179,7 @@ def _install_catalog(env: Any) -> None:
         })
 
 
-def _install_partners(env: Any) -> dict[str, int]:
+def _install_partners(env: Any, states: dict[str, int]) -> dict[str, int]:
     ids = {}
     for row in _rows("partners.csv"):
         customer = row["kind"] == "customer"
@@ -117,7 +191,7 @@ def _install_partners(env: Any) -> dict[str, int]:
             "phone": row["phone"] or False,
             "email": row["email"] or False,
             "city": row["city"] or False,
-            "state_code": row["state"] or False,
+            "state_id": states.get(row["state"], False),
             "company_id": int(row["company_id"]) if row["company_id"] else False,
             "customer_rank": 1 if customer else 0,
             "supplier_rank": 0 if customer else 1,

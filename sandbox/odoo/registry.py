@@ -61,13 +61,29 @@ class ResCompany(BaseModel):
             "currency_id": f.Many2one("res.currency", "Currency"),
             "vat": f.Char("Tax ID"),
             "city": f.Char("City"),
-            "state_code": f.Char("State"),
+            "state_id": f.Many2one("res.country.state", "Fed. State"),
+            "country_id": f.Many2one("res.country", "Country"),
             "parent_id": f.Many2one("res.company", "Parent Company"),
+            "chart_template": f.Char("Chart Template", readonly=True),
             "active": f.Boolean("Active", default=True),
         }
 
     def _rule_allows(self, rid: int) -> bool:
         return rid in self.env.user_company_ids
+
+    def _before_write(self, rid: int, vals: dict[str, Any]) -> None:
+        currency = vals.get("currency_id")
+        if currency and currency != self._value(rid, "currency_id") and any(
+                row.get("company_id") == rid for row in self.db.tables["account.move"].values()):
+            raise UserError("You cannot change the currency of the company since some journal "
+                            "items already exist")
+
+    def _after_create(self, rid: int, vals: dict[str, Any]) -> None:
+        # like res.company.create: the creator may work in the new company straight away
+        user = self.db.row("res.users", self.env.uid) or {}
+        if rid not in (user.get("company_ids") or []):
+            self.db.update("res.users", self.env.uid,
+                           {"company_ids": [*(user.get("company_ids") or []), rid]})
 
 
 class ResUsers(BaseModel):
@@ -95,6 +111,18 @@ class ResUsers(BaseModel):
         user = self.env.user
         return {"lang": user.get("lang") or "en_US", "tz": user.get("tz") or False,
                 "uid": self.env.uid}
+
+    @api_model
+    def change_password(self, old_passwd, new_passwd):
+        from sandbox.odoo.exceptions import AccessDenied
+        from sandbox.odoo.security import check_password, hash_password
+
+        if not new_passwd:
+            raise UserError("Setting empty passwords is not allowed for security reasons!")
+        if not check_password(str(old_passwd), self.env.user.get("_password") or ""):
+            raise AccessDenied()
+        self.db.update(self._name, self.env.uid, {"_password": hash_password(str(new_passwd))})
+        return True
 
 
 class ResPartner(BaseModel):
@@ -125,7 +153,8 @@ class ResPartner(BaseModel):
             "street": f.Char("Street"),
             "city": f.Char("City"),
             "zip": f.Char("Zip"),
-            "state_code": f.Char("State"),
+            "state_id": f.Many2one("res.country.state", "State"),
+            "country_id": f.Many2one("res.country", "Country"),
             "lang": f.Char("Language", default="pt_BR"),
             "comment": f.Text("Notes"),
             "company_id": f.Many2one("res.company", "Company"),
@@ -204,6 +233,7 @@ class UomUom(BaseModel):
     def columns(cls, version: str) -> dict[str, f.Field]:
         return {
             "name": f.Char("Unit of Measure", required=True, translate=True),
+            "category_id": f.Many2one("uom.category", "Category", required=True),
             "uom_type": f.Selection("Type", [("bigger", "Bigger than the reference"),
                                              ("reference", "Reference Unit"),
                                              ("smaller", "Smaller than the reference")],
@@ -241,6 +271,8 @@ class ProductTemplate(BaseModel):
             "uom_id": f.Many2one("uom.uom", "Unit of Measure", required=True, default=1),
             "uom_po_id": f.Many2one("uom.uom", "Purchase Unit", required=True, default=1),
             **_product_type_columns(version),
+            "taxes_id": f.Many2many("account.tax", "Customer Taxes"),
+            "supplier_taxes_id": f.Many2many("account.tax", "Vendor Taxes"),
             "sale_ok": f.Boolean("Can be Sold", default=True),
             "purchase_ok": f.Boolean("Can be Purchased", default=True),
             "company_id": f.Many2one("res.company", "Company"),
@@ -622,9 +654,14 @@ class AccountMove(BaseModel):
             "company_id": f.Many2one("res.company", "Company", required=True),
             "invoice_origin": f.Char("Origin"),
             "payment_reference": f.Char("Payment Reference"),
+            "invoice_line_ids": f.One2many("account.move.line", "move_id", "Invoice lines"),
         }
 
     def _prepare_create(self, vals: dict[str, Any]) -> dict[str, Any]:
+        self._check_journal(vals)
+        if vals.get("invoice_line_ids"):  # amounts come from the lines only
+            for fname in ("amount_total", "amount_untaxed", "amount_tax", "amount_residual"):
+                vals[fname] = 0.0
         total = float(vals.get("amount_total") or 0.0)
         vals.setdefault("amount_untaxed", total)
         vals.setdefault("amount_tax", 0.0)
@@ -634,6 +671,28 @@ class AccountMove(BaseModel):
         if vals.get("invoice_date"):
             vals["date"] = vals["invoice_date"]
         return vals
+
+    def _check_journal(self, vals: dict[str, Any]) -> None:
+        """A company without a chart of accounts has no sales or purchase journal."""
+        kind = {"out": "sale", "in_": "purchase"}
+        move_type = vals.get("move_type") or "entry"
+        journal = next((j for prefix, j in kind.items() if move_type.startswith(prefix)), None)
+        company = self.db.row("res.company", int(vals.get("company_id") or 0)) or {}
+        if journal and not company.get("chart_template"):
+            raise UserError(f"No journal could be found in company {company.get('name')} for "
+                            f"any of those types: {journal}")
+
+    def recompute_amounts(self, rid: int) -> None:
+        """Totals from the lines; what was already paid stays paid."""
+        lines = self.env["account.move.line"]
+        ids = lines._search_ids([("move_id", "=", rid)])
+        untaxed = round(sum(lines._value(i, "price_subtotal") or 0.0 for i in ids), 2)
+        total = round(sum(lines._value(i, "price_total") or 0.0 for i in ids), 2)
+        paid = (self._value(rid, "amount_total") or 0.0) - \
+            (self._value(rid, "amount_residual") or 0.0)
+        self.db.update(self._name, rid, {"amount_untaxed": untaxed, "amount_total": total,
+                                         "amount_tax": round(total - untaxed, 2),
+                                         "amount_residual": round(total - paid, 2)})
 
     def _after_create(self, rid: int, vals: dict[str, Any]) -> None:
         if self._value(rid, "state") == "posted" and self._value(rid, "name") in ("/", False):
@@ -744,8 +803,10 @@ MODELS: list[type[BaseModel]] = [
 
 def build_registry(version: str) -> dict[str, type[BaseModel]]:
     """One subclass per model with the columns of ``version``; fresh Field objects each time."""
+    from sandbox.odoo.setup_models import SETUP_MODELS
+
     registry: dict[str, type[BaseModel]] = {}
-    for model in MODELS:
+    for model in [*MODELS, *SETUP_MODELS]:
         cls = type(model.__name__, (model,), {"_columns": model.columns(version)})  # type: ignore[attr-defined]
         registry[model._name] = cls
     return registry

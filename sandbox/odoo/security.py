@@ -65,22 +65,25 @@ def check_api_key(key: str, stored: str | None) -> bool:
 
 
 class CredentialCache:
-    """Remembers verified (uid, secret) pairs, as Odoo's ``res.users.check`` ormcache does."""
+    """Remembers verified (uid, secret) pairs, as Odoo's ``res.users.check`` ormcache does.
+
+    ``stamp`` is the user's stored hashes: a changed password or key forgets the old pairs.
+    """
 
     def __init__(self) -> None:
         self._ok: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(uid: int, secret: str) -> tuple[int, str]:
-        return uid, hashlib.sha256(secret.encode()).hexdigest()
+    def _key(uid: int, secret: str, stamp: str) -> tuple[int, str]:
+        return uid, hashlib.sha256(f"{stamp}\0{secret}".encode()).hexdigest()
 
-    def known(self, uid: int, secret: str) -> bool:
-        return self._key(uid, secret) in self._ok
+    def known(self, uid: int, secret: str, stamp: str) -> bool:
+        return self._key(uid, secret, stamp) in self._ok
 
-    def remember(self, uid: int, secret: str) -> None:
+    def remember(self, uid: int, secret: str, stamp: str) -> None:
         with self._lock:
-            self._ok.add(self._key(uid, secret))
+            self._ok.add(self._key(uid, secret, stamp))
 
     def clear(self) -> None:
         with self._lock:

@@ -140,8 +140,9 @@ class EmbeddedOdoo(LoopbackServer):
     """Runs the embedded Odoo on a loopback port, in-process (tests) or as a command."""
 
     def __init__(self, data_dir: Path | str, *, host: str = "127.0.0.1", port: int = 0,
-                 version: str = "17", db_name: str = "casaobra"):
-        self.db = Database(Path(data_dir) / f"{db_name}-odoo{version}.sqlite", db_name, version)
+                 version: str = "17", db_name: str = "casaobra", demo: bool = True):
+        self.db = Database(Path(data_dir) / f"{db_name}-odoo{version}.sqlite", db_name, version,
+                           demo=demo)
         super().__init__(create_app(self.db), host=host, port=port, lifespan="off")
 
     def stop(self) -> None:

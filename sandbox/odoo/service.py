@@ -96,13 +96,14 @@ class OdooService:
     def _secret_ok(self, uid: int, secret: Any) -> bool:
         if not isinstance(secret, str) or not secret:
             return False
-        if self.credentials.known(uid, secret):
-            return True
         row = self.db.row("res.users", uid) or {}
+        stamp = f"{row.get('_password')}|{row.get('_api_key')}"
+        if self.credentials.known(uid, secret, stamp):
+            return True
         ok = check_api_key(secret, row.get("_api_key")) or \
             check_password(secret, row.get("_password") or "")
         if ok:
-            self.credentials.remember(uid, secret)
+            self.credentials.remember(uid, secret, stamp)
         return ok
 
     def check(self, db: str, uid: Any, secret: Any) -> None:

@@ -52,6 +52,14 @@ def test_every_service_the_deployment_needs_is_there() -> None:
     assert SERVICES["qdrant"]["image"].startswith("qdrant/qdrant:")
     install = " ".join(SERVICES["odoo-init"]["command"])
     assert "-i sale_management,stock,account" in install and "--stop-after-init" in install
+    # then the demo shop, through Balcão's connector, as the admin whose password it claims
+    seed = SERVICES["odoo-seed"]
+    assert command_of(seed["command"]).params["claim_admin"] is True
+    assert seed["depends_on"] == {"odoo": {"condition": "service_healthy"}}
+    assert seed["environment"]["ODOO_URL"] == "http://odoo:8069"
+    assert seed["environment"]["ODOO_API_KEY"].startswith("${ODOO_ADMIN_PASSWORD:?")
+    assert SERVICES["mcp"]["depends_on"]["odoo-seed"] == {
+        "condition": "service_completed_successfully"}
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
