@@ -12,16 +12,21 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from flows.financial_analysis import FinanceInputs
+from flows.financial_analysis import run as finance
+from mcp_servers.gateway.assemble import Gateway
 from mcp_servers.odoo.connector import OdooConnector
 from mcp_servers.odoo.errors import AccessDenied, UserError
 from mcp_servers.odoo.seed import MARKER, DemoSeed, claim
-from mcp_servers.settings import get_settings
+from mcp_servers.settings import Settings, get_settings
 from sandbox.odoo import EmbeddedOdoo
+from sandbox.odoo.security import demo_api_key
 
 DATA = Path(__file__).resolve().parents[2] / "sandbox" / "data"
 SECRET = "seed-test-admin-passphrase"
@@ -220,13 +225,21 @@ def test_an_interrupted_seed_is_finished_by_the_next_run(tmp_path: Path) -> None
         server.stop()
 
 
-def test_odoo_refuses_what_the_seed_must_not_shortcut(seeded) -> None:
+def test_odoo_refuses_what_the_seed_must_not_shortcut(tmp_path: Path) -> None:
     """The rules the seed goes through: totals come from lines, posted lines are frozen,
     a paid invoice cannot be paid again, a company with entries keeps its currency."""
-    odoo, _ = seeded
+    server = _fresh(tmp_path)
+    try:
+        with _connector(server, "admin") as odoo:
+            _check_the_rules(odoo)
+    finally:
+        server.stop()
+
+
+def _check_the_rules(odoo: OdooConnector) -> None:
+    partner = odoo.create("res.partner", {"name": "Cliente Teste"})
     move = odoo.create("account.move", {
-        "move_type": "out_invoice", "partner_id": odoo.search("res.partner",
-                                                              [["ref", "=", "C001"]])[0],
+        "move_type": "out_invoice", "partner_id": partner,
         "invoice_date": "2026-11-01", "amount_total": 999.0,
         "invoice_line_ids": [[0, 0, {"name": "x", "quantity": 2, "price_unit": 10.0}]]},
         company_ids=[1])
@@ -247,9 +260,9 @@ def test_odoo_refuses_what_the_seed_must_not_shortcut(seeded) -> None:
               company_ids=[1])
     with pytest.raises(UserError, match="nothing left to pay"):
         odoo.create("account.payment.register", {}, context=context, company_ids=[1])
-    usd = odoo.search("res.currency", [["name", "=", "USD"]])[0]
+    brl = odoo.search("res.currency", [["name", "=", "BRL"], ["active", "in", [True, False]]])
     with pytest.raises(UserError, match="currency"):
-        odoo.write("res.company", 1, {"currency_id": usd})
+        odoo.write("res.company", 1, {"currency_id": brl[0]})
 
 
 def test_the_cli_seeds_and_never_shows_the_secret(tmp_path: Path,
@@ -276,3 +289,37 @@ def test_the_cli_seeds_and_never_shows_the_secret(tmp_path: Path,
     finally:
         get_settings.cache_clear()
         server.stop()
+
+
+def _comparable(report: Any) -> Any:
+    """A finance report without what depends on record ids and numbering order."""
+    if isinstance(report, dict):
+        items = {k: _comparable(v) for k, v in report.items() if k != "partner_id"}
+        if "items" in items and isinstance(items["items"], list):
+            items["items"] = sorted(({k: v for k, v in i.items() if k != "name"}
+                                     for i in items["items"]), key=repr)
+        return items
+    return [_comparable(v) for v in report] if isinstance(report, list) else report
+
+
+def test_the_finance_report_of_the_seeded_odoo_is_the_demos(seeded,
+                                                            tmp_path: Path) -> None:
+    """Every figure, ranking and reason the finance flow derives is the same as on the
+    embedded demo database: the seed loaded the same shop, only ids and numbers differ."""
+    _, ctx = seeded
+
+    def report(server: EmbeddedOdoo, secret: str, name: str) -> dict[str, Any]:
+        settings = Settings(_env_file=None, odoo_url=server.url, odoo_secret=secret,
+                            tenants_file=tmp_path / "none.json", qdrant_path=Path(":memory:"),
+                            audit_dir=tmp_path / name)
+        return finance(FinanceInputs(company="all", as_of="2026-11-20",
+                                     out=str(tmp_path / name)), settings=settings,
+                       gateway=Gateway(settings, http=False, default_role="viewer"))
+
+    seeded_report = report(ctx["server"], SECRET, "seeded")
+    assert seeded_report["receivables"]["overdue_total"] == 54987.55
+    assert seeded_report["payables"]["overdue_total"] == 53085.45
+    assert seeded_report["checks"]["totals_match_odoo"] is True
+    with EmbeddedOdoo(tmp_path / "demo-odoo") as demo:  # its own: no other test's writes
+        demo_report = report(demo, demo_api_key("admin"), "demo")
+    assert _comparable(seeded_report) == _comparable(demo_report)
