@@ -45,8 +45,8 @@ def seed(
     try:
         with odoo, Progress(TextColumn("{task.description:<10}"), BarColumn(),
                             MofNCompleteColumn(), console=err, transient=True) as bar:
-            if claim_admin and claim(odoo):
-                err.print(f"changed the initial password of {escape(odoo.login)}")
+            if claim_admin:
+                claim(odoo)  # logged when it changed the password
             tasks: dict[str, int] = {}
 
             def progress(step: str, done: int, total: int) -> None:
