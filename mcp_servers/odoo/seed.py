@@ -79,6 +79,26 @@ def claim(odoo: OdooConnector, initial_password: str = ODOO_INITIAL_PASSWORD) ->
     return True
 
 
+def partner_values(row: dict[str, str], companies: dict[str, int], brazil: int,
+                   states: dict[str, int]) -> dict[str, Any]:
+    """A ``partners.csv`` row as ``res.partner`` values (also the embedded demo's)."""
+    return {
+        "name": row["name"],
+        "ref": row["partner_id"],
+        "is_company": row["is_company"] == "1",
+        "vat": row["vat"] or False,
+        "phone": row["phone"] or False,
+        "email": row["email"] or False,
+        "city": row["city"] or False,
+        "state_id": states.get(row["state"], False),
+        "country_id": brazil,
+        "company_id": companies[row["company_id"]] if row["company_id"] else False,
+        "customer_rank": 1 if row["kind"] == "customer" else 0,
+        "supplier_rank": 0 if row["kind"] == "customer" else 1,
+        "lang": "pt_BR",
+    }
+
+
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -292,21 +312,7 @@ class DemoSeed:
         ids = {p["ref"]: p["id"] for p in found}
         missing = [row for row in rows if row["partner_id"] not in ids]
         for chunk in _chunks(missing, self.batch):
-            vals = [{
-                "name": row["name"],
-                "ref": row["partner_id"],
-                "is_company": row["is_company"] == "1",
-                "vat": row["vat"] or False,
-                "phone": row["phone"] or False,
-                "email": row["email"] or False,
-                "city": row["city"] or False,
-                "state_id": states.get(row["state"], False),
-                "country_id": brazil,
-                "company_id": companies[row["company_id"]] if row["company_id"] else False,
-                "customer_rank": 1 if row["kind"] == "customer" else 0,
-                "supplier_rank": 0 if row["kind"] == "customer" else 1,
-                "lang": "pt_BR",
-            } for row in chunk]
+            vals = [partner_values(row, companies, brazil, states) for row in chunk]
             created = self.odoo.create("res.partner", vals,
                                        company_ids=sorted(companies.values()))
             ids.update(zip((row["partner_id"] for row in chunk), created, strict=True))

@@ -14,7 +14,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from mcp_servers.odoo.seed import UNITS
+from mcp_servers.odoo.seed import UNITS, partner_values
 from sandbox.odoo.database import Database
 from sandbox.odoo.security import (
     ADMIN_GROUPS,
@@ -180,23 +180,10 @@ def _install_catalog(env: Any) -> None:
 
 
 def _install_partners(env: Any, states: dict[str, int]) -> dict[str, int]:
-    ids = {}
-    for row in _rows("partners.csv"):
-        customer = row["kind"] == "customer"
-        ids[row["partner_id"]] = env["res.partner"].create({
-            "name": row["name"],
-            "ref": row["partner_id"],
-            "is_company": row["is_company"] == "1",
-            "vat": row["vat"] or False,
-            "phone": row["phone"] or False,
-            "email": row["email"] or False,
-            "city": row["city"] or False,
-            "state_id": states.get(row["state"], False),
-            "company_id": int(row["company_id"]) if row["company_id"] else False,
-            "customer_rank": 1 if customer else 0,
-            "supplier_rank": 0 if customer else 1,
-        })
-    return ids
+    brazil = env["res.country"]._search_ids([("code", "=", "BR")])[0]
+    companies = {str(c): c for c in env.db.tables["res.company"]}
+    return {row["partner_id"]: env["res.partner"].create(
+        partner_values(row, companies, brazil, states)) for row in _rows("partners.csv")}
 
 
 def scale_ledger(db: Database, factor: int) -> int:
