@@ -239,13 +239,6 @@ class DemoSeed:
                 self._created("categories", 1)
         return ids
 
-    def _product_type(self) -> dict[str, Any]:
-        fields = self.odoo.fields_get("product.product", ["is_storable", "detailed_type"],
-                                      ["type"])
-        if "is_storable" in fields:
-            return {"type": "consu", "is_storable": True}
-        return {"type": "product", "detailed_type": "product"}
-
     def _products(self, units: dict[str, int], categories: dict[str, int]) -> dict[str, int]:
         rows = self.data["catalog"]
         codes = [row["default_code"] for row in rows]
@@ -254,9 +247,10 @@ class DemoSeed:
                                       context={"active_test": False})
         ids = {p["default_code"]: p["id"] for p in found}
         missing = [row for row in rows if row["default_code"] not in ids]
-        storable = self._product_type() if missing else {}
-        has_po_unit = bool(missing) and "uom_po_id" in self.odoo.fields_get(
-            "product.product", ["uom_po_id"], ["type"])
+        fields = self.odoo.fields_get("product.product", ["is_storable", "uom_po_id"],
+                                      ["type"]) if missing else {}
+        storable = {"type": "consu", "is_storable": True} if "is_storable" in fields else \
+            {"type": "product", "detailed_type": "product"}  # 18+ vs 16/17
         done = 0
         for chunk in _chunks(missing, self.batch):
             vals = [{
@@ -267,7 +261,7 @@ class DemoSeed:
                 "list_price": float(row["list_price"]),
                 "categ_id": categories[row["category"]],
                 "uom_id": units[row["uom"]],
-                **({"uom_po_id": units[row["uom"]]} if has_po_unit else {}),
+                **({"uom_po_id": units[row["uom"]]} if "uom_po_id" in fields else {}),
                 "sale_ok": True,
                 "purchase_ok": True,
                 "taxes_id": [[6, 0, []]],  # catalog prices are final: no default sales tax
@@ -333,10 +327,11 @@ class DemoSeed:
         by_company: dict[int, list[dict[str, str]]] = defaultdict(list)
         for row in self.data["invoices"]:
             by_company[companies[row["company_id"]]].append(row)
-        total = len(self.data["invoices"])
+        total, done = len(self.data["invoices"]), 0
         for company, rows in by_company.items():
             refs = [row["ref"] for row in rows]
             existing = self._existing_moves(company, refs)
+            done += len(existing)
             missing = sorted((row for row in rows if row["ref"] not in existing),
                              key=lambda row: (row["invoice_date"], row["ref"]))
             for chunk in _chunks(missing, self.batch):
@@ -356,7 +351,8 @@ class DemoSeed:
                     }]],
                 } for row in chunk], company_ids=[company])
                 self._created("invoices and bills", len(chunk))
-                self.progress("invoices", len(moves) + len(existing) + len(chunk), total)
+                done += len(chunk)
+                self.progress("invoices", done, total)
             for ref, move in self._existing_moves(company, refs).items():
                 moves[ref] = {**move, "company": company}
         return moves

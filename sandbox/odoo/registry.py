@@ -11,8 +11,9 @@ import datetime as dt
 from typing import Any
 
 from sandbox.odoo import fields as f
-from sandbox.odoo.exceptions import UserError, ValidationError
+from sandbox.odoo.exceptions import AccessDenied, UserError, ValidationError
 from sandbox.odoo.models import BaseModel, api_model, rpc
+from sandbox.odoo.security import check_password, hash_password
 
 U, SYS, MGR = "base.group_user", "base.group_system", "base.group_erp_manager"
 SALES = "sales_team.group_sale_salesman"
@@ -114,9 +115,6 @@ class ResUsers(BaseModel):
 
     @api_model
     def change_password(self, old_passwd, new_passwd):
-        from sandbox.odoo.exceptions import AccessDenied
-        from sandbox.odoo.security import check_password, hash_password
-
         if not new_passwd:
             raise UserError("Setting empty passwords is not allowed for security reasons!")
         if not check_password(str(old_passwd), self.env.user.get("_password") or ""):

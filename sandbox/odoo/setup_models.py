@@ -14,15 +14,8 @@ from typing import Any
 
 from sandbox.odoo import fields as f
 from sandbox.odoo.exceptions import AccessError, UserError
-from sandbox.odoo.models import BaseModel, api_model, rpc
-
-U, SYS = "base.group_user", "base.group_system"
-ACC_RO, ACC = "account.group_account_readonly", "account.group_account_invoice"
-ALL = "rwcu"
-
-
-def _ids(ids: Any) -> list[int]:
-    return [int(i) for i in ids] if isinstance(ids, list | tuple) else [int(ids)]
+from sandbox.odoo.models import BaseModel, _as_ids, api_model, rpc
+from sandbox.odoo.registry import ACC, ACC_RO, ALL, SYS, U
 
 
 class ResLang(BaseModel):
@@ -52,7 +45,7 @@ class BaseLanguageInstall(BaseModel):
     @rpc
     def lang_install(self, ids):
         self._check_acl("write")
-        for rid in _ids(ids):
+        for rid in _as_ids(ids):
             for lang in self._value(rid, "lang_ids") or []:
                 self.db.update("res.lang", lang, {"active": True})
         return {"type": "ir.actions.client", "tag": "reload"}
@@ -205,7 +198,7 @@ class AccountPaymentRegister(BaseModel):
             raise UserError("The register payment wizard should only be called on "
                             "account.move or account.move.line records.")
         moves = self.env["account.move"]
-        ids = _ids(ctx["active_ids"])
+        ids = _as_ids(ctx["active_ids"])
         moves._check_exists(ids)
         moves._check_rules(ids, "read")
         for rid in ids:
@@ -220,7 +213,7 @@ class AccountPaymentRegister(BaseModel):
     def action_create_payments(self, ids):
         self._check_acl("write")
         payment = False
-        for rid in _ids(ids):
+        for rid in _as_ids(ids):
             moves = self._value(rid, "line_ids") or []
             for move in moves:
                 amount = self._value(rid, "amount") if len(moves) == 1 else \
@@ -277,7 +270,7 @@ class StockChangeProductQty(BaseModel):
     def change_product_qty(self, ids):
         self._check_acl("write")
         products = self.env["product.product"]
-        for rid in _ids(ids):
+        for rid in _as_ids(ids):
             product = self._value(rid, "product_id")
             if self._value(rid, "new_quantity") < 0:
                 raise UserError("Quantity cannot be negative.")
